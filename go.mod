@@ -1,0 +1,3 @@
+module github.com/dlexp/dlexp
+
+go 1.26.8
