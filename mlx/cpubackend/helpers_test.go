@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -23,7 +22,7 @@ var cpuBackend = sync.OnceValue(func() backends.Backend {
 
 // goBackend returns a plain SimpleGo backend, the reference for operations it has.
 var goBackend = sync.OnceValue(func() backends.Backend {
-	b, err := simplego.New("parallelism=-1")
+	b, err := newQuietSimpleGo("parallelism=-1")
 	if err != nil {
 		panic(err)
 	}
