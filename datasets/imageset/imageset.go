@@ -8,8 +8,8 @@ package imageset
 
 import (
 	"fmt"
-	"math/rand/v2"
 
+	"github.com/dlexp/dlexp/datasets/transform"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/datasets"
@@ -129,13 +129,14 @@ func (s *Set) Subset(name string, indices []int) (*Set, error) {
 	return &out, nil
 }
 
-// Split cuts s into two Sets after a fixed shuffle drawn from seed: the first
-// holds n images, the second the rest. The same seed always gives the same split.
+// Split cuts s into two Sets after a fixed shuffle drawn from seed (see
+// transform.Permutation): the first holds n images, the second the rest. The
+// same seed always gives the same split.
 func (s *Set) Split(seed uint64, n int) (*Set, *Set, error) {
 	if n < 0 || n > s.N {
 		return nil, nil, fmt.Errorf("imageset: %s: cannot take %d of %d images", s.Name, n, s.N)
 	}
-	perm := rand.New(rand.NewPCG(seed, 0x5eed)).Perm(s.N)
+	perm := transform.Permutation(s.N, seed)
 	a, err := s.Subset(s.Name+"/a", perm[:n])
 	if err != nil {
 		return nil, nil, err
