@@ -94,6 +94,12 @@ var convSpecs = []convSpec{
 	{name: "large kernel small output", x: []int{2, 6, 6, 2}, k: []int{5, 4, 2, 3},
 		strides: [2]int{1, 1}, pads: [2][2]int{{0, 0}, {0, -1}},
 		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "odd kernels negative padding", x: []int{2, 7, 6, 2}, k: []int{5, 3, 2, 3},
+		strides: [2]int{2, 1}, pads: [2][2]int{{-1, 1}, {0, -1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "strided odd kernels", x: []int{2, 7, 8, 2}, k: []int{3, 3, 2, 3},
+		strides: [2]int{2, 3}, pads: [2][2]int{{1, 0}, {0, 2}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
 }
 
 func TestConvGeneralMatchesReference(t *testing.T) {
