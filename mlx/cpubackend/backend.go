@@ -38,21 +38,42 @@ type Backend struct {
 
 	config       string
 	capabilities backends.Capabilities
+	nativeConv   bool // ConvGeneral by SimpleGo's own loop instead of im2col
 }
 
 // Compile-time check that Backend implements backends.Backend.
 var _ backends.Backend = (*Backend)(nil)
 
-// New returns a new CPU backend. The config is a comma-separated list of SimpleGo options
-// (e.g. "parallelism=2,ops_sequential"); "parallelism=-1" is added unless config sets it.
+// New returns a new CPU backend. The config is a comma-separated list of options: this
+// backend's own ("conv=im2col", the default, or "conv=native" for SimpleGo's convolution,
+// kept for comparison) and SimpleGo's (e.g. "parallelism=2,ops_sequential");
+// "parallelism=-1" is added unless config sets it.
 func New(config string) (backends.Backend, error) {
 	return NewBackend(config)
 }
 
 // NewBackend is New returning the concrete type.
 func NewBackend(config string) (*Backend, error) {
-	goConfig := config
-	if !hasOption(config, "parallelism") {
+	var goOptions []string
+	nativeConv := false
+	for _, part := range strings.Split(config, ",") {
+		part = strings.TrimSpace(part)
+		name, value, _ := strings.Cut(part, "=")
+		switch {
+		case part == "":
+		case name == "conv" && value == "im2col":
+			nativeConv = false
+		case name == "conv" && value == "native":
+			nativeConv = true
+		case name == "conv":
+			return nil, fmt.Errorf("cpubackend: config %q: conv must be im2col or native, got %q",
+				config, value)
+		default:
+			goOptions = append(goOptions, part)
+		}
+	}
+	goConfig := strings.Join(goOptions, ",")
+	if !hasOption(goConfig, "parallelism") {
 		opt := fmt.Sprintf("parallelism=%d", DefaultParallelism)
 		if goConfig == "" {
 			goConfig = opt
@@ -72,7 +93,8 @@ func NewBackend(config string) (*Backend, error) {
 	for _, op := range addedOps {
 		caps.Operations[op] = true
 	}
-	return &Backend{Backend: goBackend, config: config, capabilities: caps}, nil
+	return &Backend{Backend: goBackend, config: config, capabilities: caps,
+		nativeConv: nativeConv}, nil
 }
 
 // hasOption reports whether the comma-separated config holds key, alone or as key=value.

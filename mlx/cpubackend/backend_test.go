@@ -41,6 +41,14 @@ func TestNewAcceptsSimpleGoOptionsAndRejectsUnknown(t *testing.T) {
 	if _, err := New("no_such_option"); err == nil {
 		t.Error("New accepted an unknown option")
 	}
+	if _, err := New("conv=fft"); err == nil {
+		t.Error("New accepted conv=fft")
+	}
+	native, err := NewBackend("conv=native")
+	if err != nil || !native.nativeConv || b.nativeConv {
+		t.Errorf("conv=native: err=%v, native=%v; default native=%v", err, native != nil &&
+			native.nativeConv, b.nativeConv)
+	}
 	if !hasOption(" parallelism=3", "parallelism") || hasOption("ops_parallel", "parallelism") {
 		t.Error("hasOption misreads options")
 	}

@@ -46,6 +46,12 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 	}
 	channelGroupCount = max(channelGroupCount, 1)
 	batchGroupCount = max(batchGroupCount, 1)
+	if b.backend.nativeConv {
+		// SimpleGo's loop, with every parameter spelled out (it misreads nil strides and
+		// crashes on nil kernel dilations).
+		return b.Builder.ConvGeneral(input, kernel, axes, p.strides, p.paddings,
+			p.inputDilations, p.kernelDilations, channelGroupCount, batchGroupCount)
+	}
 	outShape, err := shapeinference.ConvGeneralOp(inShape, kShape, axes, p.strides, p.paddings,
 		p.inputDilations, p.kernelDilations, channelGroupCount, batchGroupCount)
 	if !c.check("shape", err) {

@@ -153,3 +153,23 @@ func TestConvGeneralChannelsFirstAndGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestNativeConvOptionTrainsTheSameGraph checks that "conv=native" (SimpleGo's loop, used as
+// the benchmark's baseline) computes the same convolution gradients as the default.
+func TestNativeConvOptionTrainsTheSameGraph(t *testing.T) {
+	native, err := NewBackend("conv=native")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer native.Finalize()
+	x, k := randomArray(131, 2, 6, 6, 2), randomArray(132, 3, 3, 2, 3)
+	fn := func(x, k *Node) []*Node {
+		loss := weightedSum(Convolve(x, k).PadSame().Strides(2).Done())
+		return Gradient(loss, x, k)
+	}
+	want := run(t, cpuBackend(), fn, x.tensor64(), k.tensor64())
+	got := run(t, native, fn, x.tensor64(), k.tensor64())
+	for i := range want {
+		assertClose(t, "gradient", got[i], want[i], 1e-12)
+	}
+}
