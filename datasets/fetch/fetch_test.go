@@ -298,6 +298,17 @@ func TestProgressIsThrottled(t *testing.T) {
 	}
 }
 
+func TestCounterCountsItems(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewCounter(&buf, "cityscapes: frames", 40)
+	p.Interval = time.Millisecond
+	time.Sleep(2 * time.Millisecond)
+	p.Add(10)
+	if !strings.HasPrefix(buf.String(), "cityscapes: frames 10 of 40 (25%), ") {
+		t.Fatalf("counter printed %q", buf.String())
+	}
+}
+
 func TestProgressOutputFollowsEnvironment(t *testing.T) {
 	t.Setenv(EnvProgress, "1")
 	if ProgressOutput() != os.Stderr {

@@ -44,6 +44,7 @@ type Progress struct {
 
 	mu      sync.Mutex
 	w       io.Writer
+	items   bool
 	inPlace bool
 	label   string
 	total   int64
@@ -62,6 +63,14 @@ func NewProgress(w io.Writer, label string, total int64) *Progress {
 		p.inPlace = true
 		p.Interval = 200 * time.Millisecond
 	}
+	return p
+}
+
+// NewCounter returns a Progress that counts items (such as images) instead of
+// bytes: Add(1) per item done, out of total.
+func NewCounter(w io.Writer, label string, total int64) *Progress {
+	p := NewProgress(w, label, total)
+	p.items = true
 	return p
 }
 
@@ -120,11 +129,19 @@ func (p *Progress) show(now time.Time, final bool) {
 	if secs > 0 {
 		rate = float64(p.done) / secs
 	}
-	line := p.label + " " + formatBytes(p.done)
-	if p.total > 0 {
-		line += fmt.Sprintf(" of %s (%d%%)", formatBytes(p.total), p.done*100/p.total)
+	format := formatBytes
+	if p.items {
+		format = func(n int64) string { return fmt.Sprint(n) }
 	}
-	line += fmt.Sprintf(", %s/s", formatBytes(int64(rate)))
+	line := p.label + " " + format(p.done)
+	if p.total > 0 {
+		line += fmt.Sprintf(" of %s (%d%%)", format(p.total), p.done*100/p.total)
+	}
+	if p.items {
+		line += fmt.Sprintf(", %.1f/s", rate)
+	} else {
+		line += fmt.Sprintf(", %s/s", formatBytes(int64(rate)))
+	}
 	if final {
 		line += fmt.Sprintf(", done in %.1fs", secs)
 	}
