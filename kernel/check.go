@@ -26,7 +26,11 @@ func check(w io.Writer, paths []string, wantGIF, wantChart bool) error {
 		}
 		var found []string
 		for _, p := range nb.Problems() {
-			found = append(found, p.String())
+			if p.Detail != "" {
+				found = append(found, p.String()+"\n"+p.Detail)
+			} else {
+				found = append(found, p.String())
+			}
 		}
 		if wantGIF && !nb.HasGIF() {
 			found = append(found, "no inline GIF (image/gif output or data:image/gif image)")

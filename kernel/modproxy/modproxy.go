@@ -44,42 +44,28 @@ type Snapshot struct {
 // proxyDir, unless the newest snapshot there already has the same content. Older snapshots
 // of the same module are removed from the tree. now dates a new pseudo-version.
 func Write(proxyDir, srcDir string, now time.Time) (Snapshot, error) {
-	modPath, goMod, err := readGoMod(srcDir)
+	c, err := readCheckout(srcDir)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	files, err := listFiles(srcDir)
-	if err != nil {
-		return Snapshot{}, err
+	snap := Snapshot{Path: c.modPath, Files: len(c.valid)}
+	if v, ok := Latest(proxyDir, c.modPath); ok && c.matches(v) {
+		snap.Version = v
+		return snap, nil
 	}
-	checked, err := modzip.CheckFiles(files)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("modproxy: checking files of %s: %w", srcDir, err)
-	}
-	sum, err := contentHash(srcDir, checked.Valid)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	snap := Snapshot{Path: modPath, Files: len(checked.Valid)}
 
-	escaped, err := module.EscapePath(modPath)
+	escaped, err := module.EscapePath(c.modPath)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("modproxy: module path %q: %w", modPath, err)
+		return Snapshot{}, fmt.Errorf("modproxy: module path %q: %w", c.modPath, err)
 	}
 	vdir := filepath.Join(proxyDir, filepath.FromSlash(escaped), "@v")
-	if v, ok := Latest(proxyDir, modPath); ok {
-		if rev, err := module.PseudoVersionRev(v); err == nil && rev == sum[:12] {
-			snap.Version = v
-			return snap, nil
-		}
-	}
 
-	snap.Version = module.PseudoVersion("v0", "", now.UTC(), sum[:12])
+	snap.Version = module.PseudoVersion("v0", "", now.UTC(), c.rev())
 	snap.Written = true
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		return Snapshot{}, fmt.Errorf("modproxy: %w", err)
 	}
-	if err := writeVersion(vdir, modPath, snap.Version, goMod, now, files); err != nil {
+	if err := writeVersion(vdir, c.modPath, snap.Version, c.goMod, now, c.files); err != nil {
 		return Snapshot{}, err
 	}
 	if err := pruneOthers(vdir, snap.Version); err != nil {
@@ -104,6 +90,60 @@ func Latest(proxyDir, modPath string) (string, bool) {
 		return "", false
 	}
 	return info.Version, true
+}
+
+// UpToDate reports whether the latest snapshot of the module at srcDir in the proxy tree at
+// proxyDir has the checkout's current content, and returns that snapshot's version ("" when
+// there is none).
+func UpToDate(proxyDir, srcDir string) (string, bool, error) {
+	c, err := readCheckout(srcDir)
+	if err != nil {
+		return "", false, err
+	}
+	v, ok := Latest(proxyDir, c.modPath)
+	if !ok {
+		return "", false, nil
+	}
+	return v, c.matches(v), nil
+}
+
+// checkout is the content of a module checkout, as a snapshot would hold it.
+type checkout struct {
+	modPath string
+	goMod   []byte
+	files   []modzip.File // every file listed
+	valid   []string      // the ones the module zip keeps
+	sum     string        // hex hash of the kept files
+}
+
+func readCheckout(srcDir string) (checkout, error) {
+	modPath, goMod, err := readGoMod(srcDir)
+	if err != nil {
+		return checkout{}, err
+	}
+	files, err := listFiles(srcDir)
+	if err != nil {
+		return checkout{}, err
+	}
+	checked, err := modzip.CheckFiles(files)
+	if err != nil {
+		return checkout{}, fmt.Errorf("modproxy: checking files of %s: %w", srcDir, err)
+	}
+	sum, err := contentHash(srcDir, checked.Valid)
+	if err != nil {
+		return checkout{}, err
+	}
+	return checkout{modPath: modPath, goMod: goMod, files: files, valid: checked.Valid,
+		sum: sum}, nil
+}
+
+// rev returns the revision part of the pseudo-version of the checkout's content.
+func (c checkout) rev() string { return c.sum[:12] }
+
+// matches reports whether pseudo-version v was made from the checkout's content.
+func (c checkout) matches(v string) bool {
+	rev, err := module.PseudoVersionRev(v)
+	return err == nil && rev == c.rev()
 }
 
 // readGoMod returns the module path and the content of srcDir/go.mod.

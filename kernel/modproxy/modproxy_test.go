@@ -65,7 +65,13 @@ func TestWriteSkipsUnchangedContent(t *testing.T) {
 		t.Fatalf("unchanged checkout gave %+v, want the existing %s", again, first.Version)
 	}
 
+	if v, ok, err := UpToDate(proxy, src); err != nil || !ok || v != first.Version {
+		t.Fatalf("UpToDate = %s, %v, %v; want %s, true", v, ok, err, first.Version)
+	}
 	writeTree(t, src, map[string]string{"hello/hello.go": "package hello\n\n// changed\n"})
+	if _, ok, err := UpToDate(proxy, src); err != nil || ok {
+		t.Fatalf("UpToDate after a change = %v, %v; want false", ok, err)
+	}
 	changed, err := Write(proxy, src, t0.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,9 @@ package notebook
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -104,9 +106,15 @@ type Problem struct {
 	Cell int
 	// What says what was found, with an excerpt of the output.
 	What string
+	// Detail is the text of the kernel's error report for the cell, when it sent one.
+	Detail string
 }
 
+// String returns the problem on one line, without its detail.
 func (p Problem) String() string { return fmt.Sprintf("cell %d: %s", p.Cell, p.What) }
+
+// errorReportMark is in the HTML report GoNB shows for a cell that does not build.
+const errorReportMark = "gonb-err"
 
 // failureMarks are texts that only a failing program or build writes to its output.
 var failureMarks = []string{"panic:", "exit status"}
@@ -119,8 +127,11 @@ func (nb *Notebook) Problems() []Problem {
 		for _, o := range c.Outputs {
 			if o.OutputType == "error" {
 				what := fmt.Sprintf("error output %s: %s", o.EName, excerpt(o.EValue, 0))
-				found = append(found, Problem{Cell: i, What: what})
+				found = append(found, Problem{Cell: i, What: what, Detail: c.errorReport()})
 				continue
+			}
+			if html, _ := o.DataText("text/html"); strings.Contains(html, errorReportMark) {
+				continue // Reported with the error output that comes with it.
 			}
 			for _, text := range o.texts() {
 				for _, mark := range failureMarks {
@@ -133,6 +144,38 @@ func (nb *Notebook) Problems() []Problem {
 		}
 	}
 	return found
+}
+
+// errorReport returns the plain text of the error reports among the cell's HTML outputs.
+func (c Cell) errorReport() string {
+	var reports []string
+	for _, o := range c.Outputs {
+		if html, _ := o.DataText("text/html"); strings.Contains(html, errorReportMark) {
+			reports = append(reports, htmlText(html))
+		}
+	}
+	return strings.Join(reports, "\n")
+}
+
+var (
+	styleRE = regexp.MustCompile(`(?is)<style.*?</style>`)
+	breakRE = regexp.MustCompile(`(?i)<br\s*/?>`)
+	tagRE   = regexp.MustCompile(`<[^>]*>`)
+)
+
+// htmlText returns the text of an HTML fragment: styles and tags dropped, line breaks kept,
+// blank lines removed.
+func htmlText(s string) string {
+	s = styleRE.ReplaceAllString(s, "")
+	s = breakRE.ReplaceAllString(s, "\n")
+	s = html.UnescapeString(tagRE.ReplaceAllString(s, ""))
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimRight(l, " \t\r"); strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // texts returns the textual content of o that a failure could show up in.

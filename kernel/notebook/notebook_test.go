@@ -76,3 +76,22 @@ func TestNewRoundTrips(t *testing.T) {
 		t.Errorf("a new notebook reports outputs")
 	}
 }
+
+func TestProblemsCarryGoNBErrorReport(t *testing.T) {
+	nb, err := Parse([]byte(`{"cells": [{"cell_type": "code", "source": "", "outputs": [
+		{"output_type": "display_data", "data": {"text/html":
+		 "<style>.gonb-err-location {}</style><div><span> failed: exit status 1</span><br/>` +
+		`<span> cannot find module &amp; more</span></div>"}},
+		{"output_type": "error", "ename": "ERROR", "evalue": "go get: exit status 1"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := nb.Problems()
+	if len(problems) != 1 {
+		t.Fatalf("got %d problems, want only the error output: %v", len(problems), problems)
+	}
+	want := " failed: exit status 1\n cannot find module & more"
+	if problems[0].Detail != want {
+		t.Errorf("Detail = %q, want %q", problems[0].Detail, want)
+	}
+}
