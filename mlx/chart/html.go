@@ -27,7 +27,10 @@ func (c *Line) OptionJSON() ([]byte, error) {
 func (c *Line) optionJSON(animation bool) ([]byte, error) {
 	line := charts.NewLine()
 
-	xAxis := opts.XAxis{Type: "value", Name: c.xName, Scale: opts.Bool(true)}
+	xAxis := opts.XAxis{
+		Type: "value", Name: c.xName, NameLocation: "middle", NameGap: 26,
+		Min: "dataMin", Max: "dataMax",
+	}
 	if c.integerX() {
 		xAxis.MinInterval = 1
 	}
@@ -43,7 +46,7 @@ func (c *Line) optionJSON(animation bool) ([]byte, error) {
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
 		charts.WithGridOpts(opts.Grid{
-			Left: "3%", Right: "6%", Top: "70", Bottom: "40", ContainLabel: opts.Bool(true),
+			Left: "3%", Right: "4%", Top: "70", Bottom: "56", ContainLabel: opts.Bool(true),
 		}),
 		charts.WithXAxisOpts(xAxis),
 		charts.WithYAxisOpts(yAxis),

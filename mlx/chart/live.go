@@ -99,6 +99,11 @@ func (l *Live) Close() error {
 	return l.err
 }
 
+// drawn reports whether the notebook block already shows every point.
+func (l *Live) drawn() bool {
+	return !l.dirty && !l.lastDraw.IsZero()
+}
+
 // Path returns the HTML file the chart was last written to, or "" if none yet.
 func (l *Live) Path() string {
 	l.mu.Lock()
@@ -123,17 +128,20 @@ func (l *Live) stopTimerLocked() {
 // drawLocked shows the current state in the notebook block, and writes the file outside a
 // notebook or, at the end, when one was asked for.
 func (l *Live) drawLocked(final bool) {
+	redundant := final && l.drawn()
 	l.dirty = false
 	now := time.Now()
 	if notebook.Active() {
-		l.lastDraw = now
-		snip, err := l.line.snippet(l.divID, false)
-		if err != nil {
-			l.fail(err)
-			return
+		if !redundant {
+			l.lastDraw = now
+			snip, err := l.line.snippet(l.divID, false)
+			if err != nil {
+				l.fail(err)
+				return
+			}
+			EnsureLibrary()
+			notebook.UpdateHTML(l.displayID, snip)
 		}
-		EnsureLibrary()
-		notebook.UpdateHTML(l.displayID, snip)
 		if !final || l.line.file == "" {
 			return
 		}

@@ -27,6 +27,7 @@ type Animation struct {
 	frames    []frame
 	lay       layout // of the first frame; later frames must match it
 	displayID string // in-place notebook block used by Update
+	updated   bool   // Update has shown the block, so Show replaces it
 }
 
 // frame is one composed grid, before scaling, and its caption.
@@ -175,8 +176,9 @@ func (a *Animation) HTML() (string, error) {
 		base64.StdEncoding.EncodeToString(b), html.EscapeString(alt)), nil
 }
 
-// Show displays the GIF inline in the notebook cell as a final output. Outside a notebook it
-// saves it as out/animation.gif and logs where.
+// Show displays the GIF inline in the notebook cell; after Update it replaces the block that
+// Update shows, so the cell holds the animation once. Outside a notebook it saves it as
+// out/animation.gif and logs where.
 func (a *Animation) Show() error {
 	if !notebook.Active() {
 		p, err := a.Save("animation.gif")
@@ -191,7 +193,15 @@ func (a *Animation) Show() error {
 	if err != nil {
 		return err
 	}
-	notebook.DisplayHTML(s)
+	a.mu.Lock()
+	updated := a.updated
+	a.mu.Unlock()
+	if updated {
+		notebook.UpdateHTML(a.displayID, s)
+	} else {
+		notebook.DisplayHTML(s)
+	}
+	notebook.Sync()
 	return nil
 }
 
@@ -205,6 +215,9 @@ func (a *Animation) Update() error {
 	if err != nil {
 		return err
 	}
+	a.mu.Lock()
+	a.updated = true
+	a.mu.Unlock()
 	notebook.UpdateHTML(a.displayID, s)
 	return nil
 }

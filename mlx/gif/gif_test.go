@@ -214,12 +214,11 @@ func TestShowEmbedsGIFAsDataURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := rec.Final()
-	if len(final) != 2 || final[0].Kind != notebook.KindUpdateHTML ||
-		final[1].Kind != notebook.KindHTML {
-		t.Fatalf("outputs %+v", final)
+	if len(final) != 1 || final[0].Kind != notebook.KindUpdateHTML {
+		t.Fatalf("saved notebook would hold %d outputs, want the one updated block", len(final))
 	}
 	const prefix = `<img src="data:image/gif;base64,`
-	s := final[1].HTML
+	s := final[0].HTML
 	if !strings.HasPrefix(s, prefix) {
 		t.Fatalf("Show output %.80s", s)
 	}
@@ -230,6 +229,20 @@ func TestShowEmbedsGIFAsDataURL(t *testing.T) {
 	}
 	if g, err := stdgif.DecodeAll(bytes.NewReader(raw)); err != nil || len(g.Image) != 2 {
 		t.Errorf("embedded GIF: %v", err)
+	}
+}
+
+func TestShowWithoutUpdateAddsAFinalOutput(t *testing.T) {
+	rec, stop := notebook.Capture("")
+	defer stop()
+	a := New(Options{})
+	_ = a.AddEpoch(1, sampleRows(1, 1))
+	if err := a.Show(); err != nil {
+		t.Fatal(err)
+	}
+	items := rec.Items()
+	if len(items) != 1 || items[0].Kind != notebook.KindHTML {
+		t.Errorf("outputs %+v", items)
 	}
 }
 
