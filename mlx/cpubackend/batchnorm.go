@@ -59,6 +59,23 @@ func (c *composer) perFeature(s bnSetup, name string, v backends.Op) backends.Op
 	return c.reshape(v, s.bcastDims...)
 }
 
+// expand makes the per-feature vector v ([features]) combinable with the operand: when the
+// feature axis is the last one it is tiled to the operand's full shape with Broadcast (a
+// plain copy, so the element-wise op that follows takes SimpleGo's fast equal-shapes path);
+// otherwise it is reshaped to [1, ..., features, ..., 1] for implicit broadcasting.
+func (c *composer) expand(s bnSetup, v backends.Op) backends.Op {
+	if c.err != nil {
+		return nil
+	}
+	rank := s.shape.Rank()
+	if s.featureAxis != rank-1 {
+		return c.reshape(v, s.bcastDims...)
+	}
+	y, err := c.b.Broadcast(v, s.shape.Dimensions[:rank-1]...)
+	c.check("Broadcast", err)
+	return y
+}
+
 // BatchNormForInference normalises operand with the given mean and variance:
 // (x - mean) * scale / sqrt(variance + epsilon) + offset, per feature along featureAxis.
 func (b *Builder) BatchNormForInference(operand, scale, offset, mean, variance backends.Op,
@@ -77,8 +94,7 @@ func (b *Builder) BatchNormForInference(operand, scale, offset, mean, variance b
 	eps := c.scalar(s.shape.DType, float64(epsilon))
 	factor := c.mul(scale, c.rsqrt(c.add(variance, eps)))
 	shift := c.sub(offset, c.mul(mean, factor))
-	out := c.add(c.mul(operand, c.reshape(factor, s.bcastDims...)),
-		c.reshape(shift, s.bcastDims...))
+	out := c.add(c.mul(operand, c.expand(s, factor)), c.expand(s, shift))
 	return c.result(out, operand)
 }
 
@@ -97,11 +113,10 @@ func (b *Builder) BatchNormForTraining(operand, scale, offset backends.Op, epsil
 	dtype := s.shape.DType
 	invCount := c.scalar(dtype, 1/s.count)
 	mean := c.mul(c.reduceSum(operand, s.reduceAxes...), invCount)
-	centered := c.sub(operand, c.reshape(mean, s.bcastDims...))
+	centered := c.sub(operand, c.expand(s, mean))
 	variance := c.mul(c.reduceSum(c.mul(centered, centered), s.reduceAxes...), invCount)
 	factor := c.mul(scale, c.rsqrt(c.add(variance, c.scalar(dtype, float64(epsilon)))))
-	normalized = c.add(c.mul(centered, c.reshape(factor, s.bcastDims...)),
-		c.reshape(offset, s.bcastDims...))
+	normalized = c.add(c.mul(centered, c.expand(s, factor)), c.expand(s, offset))
 	if c.err != nil {
 		return nil, nil, nil, c.err
 	}
@@ -111,12 +126,13 @@ func (b *Builder) BatchNormForTraining(operand, scale, offset backends.Op, epsil
 // BatchNormGradient returns the gradients of batch normalisation (training mode) with
 // respect to operand, scale and offset, given the gradient of its output:
 //
-//	xHat       = (x - mean) / sqrt(variance + epsilon)
+//	inv        = 1 / sqrt(variance + epsilon)
 //	gradOffset = sum(gradOutput)
-//	gradScale  = sum(gradOutput * xHat)
-//	gradX      = scale / sqrt(variance + epsilon) / N * (N*gradOutput - gradOffset - xHat*gradScale)
+//	gradScale  = inv * sum(gradOutput * (x - mean))
+//	gradX      = scale*inv/N * (N*gradOutput - gradOffset - (x - mean)*inv*gradScale)
 //
 // with sums over every axis but featureAxis and N the number of values summed per feature.
+// gradX is computed as gradOutput*a + (x - mean)*b + c with per-feature a, b and c.
 func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput backends.Op,
 	epsilon float32, featureAxis int) (gradOperand, gradScale, gradOffset backends.Op, err error) {
 	c := newComposer(b.Builder, "BatchNormGradient")
@@ -132,15 +148,16 @@ func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput b
 	}
 	dtype := s.shape.DType
 	inv := c.rsqrt(c.add(variance, c.scalar(dtype, float64(epsilon))))
-	xHat := c.mul(c.sub(operand, c.reshape(mean, s.bcastDims...)), c.reshape(inv, s.bcastDims...))
+	centered := c.sub(operand, c.expand(s, mean))
 	gradOffset = c.reduceSum(gradOutput, s.reduceAxes...)
-	gradScale = c.reduceSum(c.mul(gradOutput, xHat), s.reduceAxes...)
+	gradScale = c.mul(inv, c.reduceSum(c.mul(gradOutput, centered), s.reduceAxes...))
 
-	n := c.scalar(dtype, s.count)
-	factor := c.mul(scale, c.mul(inv, c.scalar(dtype, 1/s.count)))
-	inner := c.sub(c.mul(gradOutput, n), c.reshape(gradOffset, s.bcastDims...))
-	inner = c.sub(inner, c.mul(xHat, c.reshape(gradScale, s.bcastDims...)))
-	gradOperand = c.mul(inner, c.reshape(factor, s.bcastDims...))
+	invN := c.scalar(dtype, 1/s.count)
+	aFactor := c.mul(scale, inv)                                  // scale*inv
+	bFactor := c.mul(c.mul(aFactor, c.mul(inv, gradScale)), invN) // scale*inv²*gradScale/N
+	cTerm := c.mul(c.mul(aFactor, gradOffset), invN)              // scale*inv*gradOffset/N
+	gradOperand = c.sub(c.mul(gradOutput, c.expand(s, aFactor)),
+		c.add(c.mul(centered, c.expand(s, bFactor)), c.expand(s, cTerm)))
 	if c.err != nil {
 		return nil, nil, nil, c.err
 	}

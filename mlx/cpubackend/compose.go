@@ -255,12 +255,12 @@ func (c *composer) reduceSum(x backends.Op, axes ...int) backends.Op {
 	return y
 }
 
-func (c *composer) dotGeneral(lhs backends.Op, lhsContracting []int, rhs backends.Op,
-	rhsContracting []int) backends.Op {
+func (c *composer) dotGeneral(lhs backends.Op, lhsContracting, lhsBatch []int,
+	rhs backends.Op, rhsContracting, rhsBatch []int) backends.Op {
 	if c.err != nil {
 		return nil
 	}
-	y, err := c.b.DotGeneral(lhs, lhsContracting, nil, rhs, rhsContracting, nil)
+	y, err := c.b.DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
 	c.check("DotGeneral", err)
 	return y
 }

@@ -1,10 +1,13 @@
 package cpubackend
 
 import (
+	"runtime"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
 
 // ConvGeneral is a general convolution (any axes layout, strides, paddings, input and kernel
@@ -119,65 +122,116 @@ func (c *composer) convGrouped(input, kernel backends.Op, p convParams, inputAxi
 func (c *composer) conv(input, kernel backends.Op, p convParams) backends.Op {
 	axes := p.axes
 	n := len(axes.InputSpatial)
+	inShape := c.shape(input)
+	kInDims := c.dims(kernel)
+	if c.err != nil {
+		return nil
+	}
+	inDims := inShape.Dimensions
 
-	// 1. Canonical layouts: x [batch, spatial..., in], k [spatial..., in, out].
+	// Sizes: output spatial dims from the dilated, padded input.
+	batch, inCh := inDims[axes.InputBatch], inDims[axes.InputChannels]
+	outCh := kInDims[axes.KernelOutputChannels]
+	kSpatial := make([]int, n)
+	outSpatial := make([]int, n)
+	for i := range n {
+		kSpatial[i] = kInDims[axes.KernelSpatial[i]]
+		padded := (inDims[axes.InputSpatial[i]]-1)*p.inputDilations[i] + 1 +
+			p.paddings[i][0] + p.paddings[i][1]
+		span := (kSpatial[i]-1)*p.kernelDilations[i] + 1
+		if padded < span {
+			c.failf("spatial axis %d: padded input size %d smaller than kernel span %d",
+				i, padded, span)
+			return nil
+		}
+		outSpatial[i] = (padded-span)/p.strides[i] + 1
+	}
+	numK, numOut := product(kSpatial), product(outSpatial)
+	split := contractionSplit(inShape.DType, batch*numOut*outCh, numK*inCh, inCh)
+
+	// 1. Canonical layouts: x [split?, batch, spatial..., in/split], k [spatial..., in, out]
+	// (with in as [split, in/split] when split).
+	x, lead := input, 0
 	xPerm := append(append([]int{axes.InputBatch}, axes.InputSpatial...), axes.InputChannels)
-	x := c.transpose(input, xPerm...)
+	if split > 1 {
+		// Split the channels axis into [split, in/split] and move split to the front.
+		a := axes.InputChannels
+		splitDims := slices.Insert(slices.Clone(inDims), a, split)
+		splitDims[a+1] = inCh / split
+		x = c.reshape(x, splitDims...)
+		shift := func(axis int) int {
+			if axis > a {
+				return axis + 1
+			}
+			return axis
+		}
+		xPerm = []int{a, shift(axes.InputBatch)}
+		for _, s := range axes.InputSpatial {
+			xPerm = append(xPerm, shift(s))
+		}
+		xPerm = append(xPerm, a+1)
+		lead = 1
+	}
+	x = c.transpose(x, xPerm...)
 	kPerm := append(slices.Clone(axes.KernelSpatial), axes.KernelInputChannels,
 		axes.KernelOutputChannels)
 	k := c.transpose(kernel, kPerm...)
-	xShape := c.shape(x)
 	kDims := c.dims(k)
+	xShape := c.shape(x)
 	if c.err != nil {
 		return nil
 	}
 
 	// 2. Input dilation and padding.
-	padConfig := make([]backends.PadAxis, n+2)
+	padConfig := make([]backends.PadAxis, xShape.Rank())
 	needPad := false
 	for i := range n {
-		padConfig[i+1] = backends.PadAxis{
+		padConfig[lead+1+i] = backends.PadAxis{
 			Start:    p.paddings[i][0],
 			End:      p.paddings[i][1],
 			Interior: p.inputDilations[i] - 1,
 		}
-		needPad = needPad || padConfig[i+1] != backends.PadAxis{}
+		needPad = needPad || padConfig[lead+1+i] != backends.PadAxis{}
 	}
 	if needPad {
 		x = c.pad(x, c.zeroOf(xShape.DType), padConfig)
 	}
-	xDims := c.dims(x)
-	if c.err != nil {
-		return nil
-	}
-
-	// Output and kernel spatial sizes.
-	batch, inCh := xDims[0], xDims[n+1]
-	outSpatial := make([]int, n)
-	kSpatial := kDims[:n]
-	for i := range n {
-		span := (kSpatial[i]-1)*p.kernelDilations[i] + 1
-		outSpatial[i] = (xDims[i+1]-span)/p.strides[i] + 1
-		if xDims[i+1] < span || outSpatial[i] < 1 {
-			c.failf("spatial axis %d: padded input size %d smaller than kernel span %d",
-				i, xDims[i+1], span)
-			return nil
-		}
-	}
 
 	// 3.+4. Patches and one matrix product.
 	var out backends.Op
-	numK, numOut := product(kSpatial), product(outSpatial)
+	var lhsBatch, rhsBatch []int
+	if split > 1 {
+		lhsBatch = []int{0}
+	}
 	if numK <= numOut {
-		patches := c.patchesPerKernelPosition(x, batch, inCh, outSpatial, kSpatial, p)
-		// patches [batch, out..., K, in] x kernel [K, in, outCh] -> [batch, out..., outCh]
+		// patches [split?, batch, out..., K, in'] x kernel [K, split?, in', outCh]
+		patches := c.patchesPerKernelPosition(x, lead, outSpatial, kSpatial, p)
 		kFlat := c.reshape(k, numK, kDims[n], kDims[n+1])
-		out = c.dotGeneral(patches, []int{n + 1, n + 2}, kFlat, []int{0, 1})
+		rhsContract := []int{0, 1}
+		if split > 1 {
+			kFlat = c.reshape(k, numK, split, inCh/split, outCh)
+			rhsBatch, rhsContract = []int{1}, []int{0, 2}
+		}
+		out = c.dotGeneral(patches, []int{lead + n + 1, lead + n + 2}, lhsBatch,
+			kFlat, rhsContract, rhsBatch)
 	} else {
-		patches := c.patchesPerOutputPosition(x, batch, inCh, outSpatial, kSpatial, p)
-		// patches [batch, O, kSpatial..., in] x kernel [kSpatial..., in, outCh] -> [batch, O, outCh]
-		out = c.dotGeneral(patches, iotaInts(2, n+3), k, iotaInts(0, n+1))
-		out = c.reshape(out, append(append([]int{batch}, outSpatial...), kDims[n+1])...)
+		// patches [split?, batch, O, kSpatial..., in'] x kernel [kSpatial..., split?, in', outCh]
+		patches := c.patchesPerOutputPosition(x, lead, outSpatial, kSpatial, p)
+		rhs, rhsContract := k, iotaInts(0, n+1)
+		if split > 1 {
+			rhs = c.reshape(k, append(slices.Clone(kSpatial), split, inCh/split, outCh)...)
+			rhsBatch, rhsContract = []int{n}, append(iotaInts(0, n), n+1)
+		}
+		out = c.dotGeneral(patches, iotaInts(lead+2, lead+n+3), lhsBatch, rhs, rhsContract,
+			rhsBatch)
+		outDims := append(append([]int{batch}, outSpatial...), outCh)
+		if split > 1 {
+			outDims = append([]int{split}, outDims...)
+		}
+		out = c.reshape(out, outDims...)
+	}
+	if split > 1 {
+		out = c.reduceSum(out, 0)
 	}
 
 	// Output layout: current axes are [batch, spatial..., channels].
@@ -190,48 +244,82 @@ func (c *composer) conv(input, kernel backends.Op, p convParams) backends.Op {
 	return c.transpose(out, outPerm...)
 }
 
-// patchesPerKernelPosition returns [batch, outSpatial..., K, in]: one strided Slice of x per
-// kernel position, stacked on a new axis.
-func (c *composer) patchesPerKernelPosition(x backends.Op, batch, inCh int,
-	outSpatial, kSpatial []int, p convParams) backends.Op {
-	n := len(outSpatial)
-	numK := product(kSpatial)
-	stackedDims := append(append([]int{batch}, outSpatial...), 1, inCh)
-	strides := append(append([]int{1}, p.strides...), 1)
-	parts := make([]backends.Op, 0, numK)
-	forEachIndex(kSpatial, func(kIdx []int) {
-		starts := make([]int, n+2)
-		limits := append(append([]int{batch}, make([]int, n)...), inCh)
-		for i := range n {
-			starts[i+1] = kIdx[i] * p.kernelDilations[i]
-			limits[i+1] = starts[i+1] + (outSpatial[i]-1)*p.strides[i] + 1
+// contractionSplit returns how many parts (1 for none) the input channels of a convolution's
+// matrix product are cut into, to be summed afterwards. SimpleGo runs a "small" product
+// (crosses = lhs rows x rhs columns at most 16 blocks) on one core unless it has several
+// batch entries, and the gradient of a convolution with respect to its kernel is such a
+// product with a long contraction: cutting it into batch entries uses every core.
+func contractionSplit(dtype dtypes.DType, crosses, contraction, inChannels int) int {
+	blockDim := 1 << simplego.DotGeneralTargetBlockLog2Dim[dtype]
+	if crosses > 16*blockDim*blockDim || contraction < minSplitContraction {
+		return 1
+	}
+	for s := runtime.GOMAXPROCS(0); s > 1; s-- {
+		if inChannels%s == 0 {
+			return s
 		}
-		part := c.slice(x, starts, limits, strides)
-		parts = append(parts, c.reshape(part, stackedDims...))
-	})
-	return c.concat(n+1, parts...)
+	}
+	return 1
 }
 
-// patchesPerOutputPosition returns [batch, O, kSpatial..., in]: one strided Slice of x (with
-// the kernel dilation as stride) per output position, stacked on axis 1.
-func (c *composer) patchesPerOutputPosition(x backends.Op, batch, inCh int,
-	outSpatial, kSpatial []int, p convParams) backends.Op {
+// minSplitContraction is the contraction length below which a small matrix product is not
+// worth splitting across cores.
+const minSplitContraction = 1 << 14
+
+// patchesPerKernelPosition returns [lead..., batch, outSpatial..., K, in] from x
+// [lead..., batch, spatial..., in]: one strided Slice per kernel position, stacked on a new
+// axis before the channels.
+func (c *composer) patchesPerKernelPosition(x backends.Op, lead int, outSpatial,
+	kSpatial []int, p convParams) backends.Op {
 	n := len(outSpatial)
-	numOut := product(outSpatial)
-	stackedDims := append(append([]int{batch, 1}, kSpatial...), inCh)
-	strides := append(append([]int{1}, p.kernelDilations...), 1)
-	parts := make([]backends.Op, 0, numOut)
-	forEachIndex(outSpatial, func(oIdx []int) {
-		starts := make([]int, n+2)
-		limits := append(append([]int{batch}, make([]int, n)...), inCh)
+	xDims := c.dims(x)
+	if c.err != nil {
+		return nil
+	}
+	stackedDims := slices.Clone(xDims[:lead+1])
+	stackedDims = append(append(stackedDims, outSpatial...), 1, xDims[lead+n+1])
+	strides := ones(len(xDims))
+	copy(strides[lead+1:], p.strides)
+	parts := make([]backends.Op, 0, product(kSpatial))
+	forEachIndex(kSpatial, func(kIdx []int) {
+		starts := make([]int, len(xDims))
+		limits := slices.Clone(xDims)
 		for i := range n {
-			starts[i+1] = oIdx[i] * p.strides[i]
-			limits[i+1] = starts[i+1] + (kSpatial[i]-1)*p.kernelDilations[i] + 1
+			starts[lead+1+i] = kIdx[i] * p.kernelDilations[i]
+			limits[lead+1+i] = starts[lead+1+i] + (outSpatial[i]-1)*p.strides[i] + 1
 		}
 		part := c.slice(x, starts, limits, strides)
 		parts = append(parts, c.reshape(part, stackedDims...))
 	})
-	return c.concat(1, parts...)
+	return c.concat(lead+n+1, parts...)
+}
+
+// patchesPerOutputPosition returns [lead..., batch, O, kSpatial..., in] from x
+// [lead..., batch, spatial..., in]: one Slice (strided by the kernel dilation) per output
+// position, stacked on a new axis after the batch.
+func (c *composer) patchesPerOutputPosition(x backends.Op, lead int, outSpatial,
+	kSpatial []int, p convParams) backends.Op {
+	n := len(outSpatial)
+	xDims := c.dims(x)
+	if c.err != nil {
+		return nil
+	}
+	stackedDims := slices.Clone(xDims[:lead+1])
+	stackedDims = append(append(append(stackedDims, 1), kSpatial...), xDims[lead+n+1])
+	strides := ones(len(xDims))
+	copy(strides[lead+1:], p.kernelDilations)
+	parts := make([]backends.Op, 0, product(outSpatial))
+	forEachIndex(outSpatial, func(oIdx []int) {
+		starts := make([]int, len(xDims))
+		limits := slices.Clone(xDims)
+		for i := range n {
+			starts[lead+1+i] = oIdx[i] * p.strides[i]
+			limits[lead+1+i] = starts[lead+1+i] + (kSpatial[i]-1)*p.kernelDilations[i] + 1
+		}
+		part := c.slice(x, starts, limits, strides)
+		parts = append(parts, c.reshape(part, stackedDims...))
+	})
+	return c.concat(lead+1, parts...)
 }
 
 // forEachIndex calls fn with every multi-index of dims in row-major order.

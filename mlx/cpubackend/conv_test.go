@@ -1,8 +1,10 @@
 package cpubackend
 
 import (
+	"runtime"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 )
@@ -171,5 +173,33 @@ func TestNativeConvOptionTrainsTheSameGraph(t *testing.T) {
 	got := run(t, native, fn, x.tensor64(), k.tensor64())
 	for i := range want {
 		assertClose(t, "gradient", got[i], want[i], 1e-12)
+	}
+}
+
+// TestSplitContractionKernelGradient checks the kernel gradient when its matrix product is
+// cut across cores (see contractionSplit), against SimpleGo's convolution loop.
+func TestSplitContractionKernelGradient(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	const batch, size, channels = 64, 16, 4
+	if s := contractionSplit(dtypes.Float64, channels*9*channels, size*size*batch, batch); s < 2 {
+		t.Fatalf("contractionSplit = %d, want a split for this kernel gradient", s)
+	}
+	native, err := NewBackend("conv=native")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer native.Finalize()
+	x := randomArray(141, batch, size, size, channels)
+	k := randomArray(142, 3, 3, channels, channels)
+	fn := func(x, k *Node) []*Node {
+		loss := weightedSum(Convolve(x, k).PadSame().Done())
+		return Gradient(loss, x, k)
+	}
+	want := run(t, native, fn, x.tensor64(), k.tensor64())
+	got := run(t, cpuBackend(), fn, x.tensor64(), k.tensor64())
+	for i := range want {
+		assertClose(t, "gradient", got[i], want[i], 1e-10)
 	}
 }
