@@ -526,3 +526,40 @@ func TestDatasetYieldsInputsClassesAndMask(t *testing.T) {
 		t.Fatalf("classes %v", cls[0])
 	}
 }
+
+// BenchmarkLoadFrameFullSize reads and downscales one frame of the published
+// size, 2048 x 1024: 8-bit color, disparity and labels.
+func BenchmarkLoadFrameFullSize(b *testing.B) {
+	root := b.TempDir()
+	f := Frame{"train", "aachen", "aachen_000000_000019"}
+	const w, h = 2048, 1024
+	lab := image.NewGray(image.Rect(0, 0, w, h))
+	col := image.NewRGBA(image.Rect(0, 0, w, h))
+	disp := image.NewGray16(image.Rect(0, 0, w, h))
+	for i := range lab.Pix {
+		lab.Pix[i] = uint8(i / 97 % NumLabels)
+		disp.Pix[2*i], disp.Pix[2*i+1] = uint8(i/w%200), uint8(i)
+		col.Pix[4*i], col.Pix[4*i+1], col.Pix[4*i+2], col.Pix[4*i+3] = uint8(i), uint8(i/w), 9, 255
+	}
+	save := func(kind, suffix string, img image.Image) {
+		p := filepath.Join(root, kind, f.Official, f.City, f.ID+"_"+suffix+".png")
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		out, _ := os.Create(p)
+		_ = png.Encode(out, img)
+		_ = out.Close()
+	}
+	save(GtFine, "gtFine_labelIds", lab)
+	save(Color8, "leftImg8bit", col)
+	save(Disparity, "disparity", disp)
+	d, err := Open(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := d.LoadFrame(f, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package fashionmnist
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -269,5 +270,16 @@ func TestReadRealNPMPackage(t *testing.T) {
 	}
 	if train.N != 60000 || test.N != 10000 || test.Labels[9999] != 9 {
 		t.Fatalf("split %d/%d", train.N, test.N)
+	}
+}
+
+func BenchmarkParseClassJSON(b *testing.B) {
+	body := classJSON(3, 200, false)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r := bufio.NewReader(strings.NewReader(body))
+		if _, err := parseClassJSON(r, 200); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

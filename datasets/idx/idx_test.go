@@ -118,3 +118,20 @@ func TestReadLabelsChecksRangeAndRank(t *testing.T) {
 		t.Fatalf("labels read as images: %v", err)
 	}
 }
+
+func BenchmarkReadFileGzipMNISTTest(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "t10k-images-idx3-ubyte.gz")
+	a := &Array{Dims: []int{10000, 28, 28}, Data: make([]byte, 10000*784)}
+	for i := range a.Data {
+		a.Data[i] = byte(i * 7 % 256)
+	}
+	if err := WriteFile(p, a); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(a.Data)))
+	for b.Loop() {
+		if _, err := ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -159,3 +159,21 @@ func TestLoadRealDataFromModule(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadTrainFromCache measures reading the 60,000 real training images
+// once they are in the cache.
+func BenchmarkLoadTrainFromCache(b *testing.B) {
+	b.Setenv("GOPROXY", "off")
+	if _, err := ModuleDir(context.Background()); err != nil {
+		b.Skipf("MNIST module not in the module cache: %v", err)
+	}
+	fr := &fetch.Fetcher{Dir: b.TempDir(), Quiet: true}
+	if _, err := LoadWith(context.Background(), fr, Train); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := LoadWith(context.Background(), fr, Train); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
