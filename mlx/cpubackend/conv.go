@@ -264,7 +264,7 @@ func contractionSplit(dtype dtypes.DType, crosses, contraction, inChannels int) 
 
 // minSplitContraction is the contraction length below which a small matrix product is not
 // worth splitting across cores.
-const minSplitContraction = 1 << 14
+const minSplitContraction = 1 << 11
 
 // patchesPerKernelPosition returns [lead..., batch, outSpatial..., K, in] from x
 // [lead..., batch, spatial..., in]: one strided Slice per kernel position, stacked on a new
