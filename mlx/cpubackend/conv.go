@@ -16,10 +16,10 @@ import (
 //  1. input and kernel are transposed to [batch, spatial..., channels] and
 //     [spatial..., in, out];
 //  2. input dilation (zero insertion) and padding are applied with Pad;
-//  3. the patches [batch, outSpatial..., kernelSpatial..., in] are gathered with strided
-//     Slices, one per kernel position or one per output position, whichever is fewer (the
-//     gradient with respect to the kernel is a convolution with a large "kernel" and a small
-//     output);
+//  3. the patches (every kernel position at every output position) are gathered with
+//     strided Slices, one per kernel position or one per output position, whichever is fewer
+//     (the gradient with respect to the kernel is a convolution with a large "kernel" and a
+//     small output), and stacked with one Concatenate;
 //  4. one DotGeneral contracts the patches with the kernel, and the result is transposed to
 //     the requested output layout.
 //
@@ -204,7 +204,7 @@ func (c *composer) conv(input, kernel backends.Op, p convParams) backends.Op {
 		lhsBatch = []int{0}
 	}
 	if numK <= numOut {
-		// patches [split?, batch, out..., K, in'] x kernel [K, split?, in', outCh]
+		// patches [split?, K, batch, out..., in'] x kernel [K, split?, in', outCh]
 		patches := c.patchesPerKernelPosition(x, lead, outSpatial, kSpatial, p)
 		kFlat := c.reshape(k, numK, kDims[n], kDims[n+1])
 		rhsContract := []int{0, 1}
@@ -212,8 +212,8 @@ func (c *composer) conv(input, kernel backends.Op, p convParams) backends.Op {
 			kFlat = c.reshape(k, numK, split, inCh/split, outCh)
 			rhsBatch, rhsContract = []int{1}, []int{0, 2}
 		}
-		out = c.dotGeneral(patches, []int{lead + n + 1, lead + n + 2}, lhsBatch,
-			kFlat, rhsContract, rhsBatch)
+		out = c.dotGeneral(patches, []int{lead, lead + n + 2}, lhsBatch, kFlat, rhsContract,
+			rhsBatch)
 	} else {
 		// patches [split?, batch, O, kSpatial..., in'] x kernel [kSpatial..., split?, in', outCh]
 		patches := c.patchesPerOutputPosition(x, lead, outSpatial, kSpatial, p)
@@ -266,9 +266,9 @@ func contractionSplit(dtype dtypes.DType, crosses, contraction, inChannels int) 
 // worth splitting across cores.
 const minSplitContraction = 1 << 11
 
-// patchesPerKernelPosition returns [lead..., batch, outSpatial..., K, in] from x
+// patchesPerKernelPosition returns [lead..., K, batch, outSpatial..., in] from x
 // [lead..., batch, spatial..., in]: one strided Slice per kernel position, stacked on a new
-// axis before the channels.
+// axis after the leading ones (so that Concatenate copies whole slices at once).
 func (c *composer) patchesPerKernelPosition(x backends.Op, lead int, outSpatial,
 	kSpatial []int, p convParams) backends.Op {
 	n := len(outSpatial)
@@ -276,8 +276,8 @@ func (c *composer) patchesPerKernelPosition(x backends.Op, lead int, outSpatial,
 	if c.err != nil {
 		return nil
 	}
-	stackedDims := slices.Clone(xDims[:lead+1])
-	stackedDims = append(append(stackedDims, outSpatial...), 1, xDims[lead+n+1])
+	stackedDims := append(slices.Clone(xDims[:lead]), 1, xDims[lead])
+	stackedDims = append(append(stackedDims, outSpatial...), xDims[lead+n+1])
 	strides := ones(len(xDims))
 	copy(strides[lead+1:], p.strides)
 	parts := make([]backends.Op, 0, product(kSpatial))
@@ -291,7 +291,7 @@ func (c *composer) patchesPerKernelPosition(x backends.Op, lead int, outSpatial,
 		part := c.slice(x, starts, limits, strides)
 		parts = append(parts, c.reshape(part, stackedDims...))
 	})
-	return c.concat(lead+n+1, parts...)
+	return c.concat(lead, parts...)
 }
 
 // patchesPerOutputPosition returns [lead..., batch, O, kSpatial..., in] from x

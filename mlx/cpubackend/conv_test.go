@@ -203,3 +203,20 @@ func TestSplitContractionKernelGradient(t *testing.T) {
 		assertClose(t, "gradient", got[i], want[i], 1e-10)
 	}
 }
+
+// TestSplitContractionForward covers the split with one patch per kernel position: a
+// convolution with many input channels and a tiny output.
+func TestSplitContractionForward(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	s := convSpec{name: "many channels", x: []int{1, 6, 6, 256}, k: []int{3, 3, 256, 2},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}}
+	if split := contractionSplit(dtypes.Float64, 36*2, 9*256, 256); split < 2 {
+		t.Fatalf("contractionSplit = %d, want a split", split)
+	}
+	x, k := randomArray(151, s.x...), randomArray(152, s.k...)
+	got := run(t, cpuBackend(), convGraph(s, false), x.tensor64(), k.tensor64())[0]
+	assertClose(t, "split conv", got, convReference(x, k, s), 1e-12)
+}
