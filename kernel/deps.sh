@@ -7,7 +7,8 @@
 set -eu
 
 PYTHON=${PYTHON:-/usr/bin/python3}
-JUPYTER_PACKAGES="jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient python3-jupyter-kernel-test"
+JUPYTER_PACKAGES="jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient
+	python3-jupyter-kernel-test"
 JUPYTER_MODULES="notebook nbconvert nbclient jupyter_client jupyter_kernel_test"
 
 missing=""

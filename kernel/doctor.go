@@ -44,7 +44,13 @@ func doctor(w io.Writer, src string) error {
 	line("jupyter", "%s", jupyterVersions())
 	line("kernelspec", "%s", kernelSpecStatus(l))
 	if v, ok := modproxy.Latest(l.Proxy, modulePath); ok {
-		line("zoo", "%s@%s served from %s", modulePath, v, tilde(l.Proxy))
+		fresh := ""
+		if checkoutErr == nil {
+			if _, current, err := modproxy.UpToDate(l.Proxy, checkout); err == nil && !current {
+				fresh = "; older than the checkout, run install to serve the current code"
+			}
+		}
+		line("zoo", "%s@%s served from %s%s", modulePath, v, tilde(l.Proxy), fresh)
 	} else {
 		line("zoo", "no snapshot yet (run `go run ./kernel install`)")
 	}

@@ -50,9 +50,6 @@ func kernelEnv(l layout, goenv map[string]string) map[string]string {
 			proxies = append(proxies, p)
 		}
 	}
-	if len(proxies) == 2 {
-		proxies = append(proxies, "https://proxy.golang.org", "direct")
-	}
 
 	nosum := []string{}
 	for _, p := range strings.Split(goenv["GONOSUMDB"], ",") {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -137,9 +138,29 @@ func isCheckout(dir string) bool {
 }
 
 // goEnv returns the values of the named go environment variables, as `go env` reports them.
+// An empty GOPROXY is replaced by the go command's default.
 func goEnv(names ...string) (map[string]string, error) {
+	vals, err := goEnvIn(os.Environ(), names...)
+	if err != nil || vals["GOPROXY"] != "" || !slices.Contains(names, "GOPROXY") {
+		return vals, err
+	}
+	var environ []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOPROXY=") {
+			environ = append(environ, kv)
+		}
+	}
+	def, err := goEnvIn(append(environ, "GOENV=off"), "GOPROXY")
+	if err != nil {
+		return nil, err
+	}
+	vals["GOPROXY"] = def["GOPROXY"]
+	return vals, nil
+}
+
+func goEnvIn(environ []string, names ...string) (map[string]string, error) {
 	cmd := exec.Command("go", append([]string{"env", "-json"}, names...)...)
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	cmd.Env = append(environ, "GOTOOLCHAIN=local")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

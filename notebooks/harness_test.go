@@ -119,8 +119,9 @@ type expect struct {
 
 // execute runs the notebook at path through the kernel, headless, and returns the executed
 // notebook. Cells after a failing one still run, so that the executed notebook is written
-// and check can report every failure with the kernel's own report. Outputs the notebook writes go to a temporary folder (DLEXP_OUT); the size knob
-// DLEXP_SIZE is passed on as set, "quick" by default.
+// and check can report every failure with the kernel's own report. Outputs the notebook
+// writes go to a temporary folder (DLEXP_OUT); the size knob DLEXP_SIZE is passed on as set,
+// "quick" by default.
 func execute(t *testing.T, path string) *notebook.Notebook {
 	t.Helper()
 	timeout := *notebookTimeout
