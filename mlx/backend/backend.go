@@ -14,8 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -145,6 +147,7 @@ func NewFor(c Choice) (backends.Backend, error) {
 	}
 	b, err := create(c.Config)
 	if err == nil {
+		remember(b, c)
 		return b, nil
 	}
 	if c.fromEnv || c.Plugin == "" || c.Config == CPUConfig {
@@ -152,7 +155,39 @@ func NewFor(c Choice) (backends.Backend, error) {
 	}
 	logs.Setup()
 	slog.Warn(fallbackLine(c, err))
-	return create(CPUConfig)
+	if b, err = create(CPUConfig); err != nil {
+		return nil, err
+	}
+	remember(b, Choice{Config: CPUConfig, Reason: "PJRT plugin " + c.Plugin + " failed to load"})
+	return b, nil
+}
+
+// made remembers the choice behind each backend New and NewFor created.
+var made sync.Map
+
+// remember records the choice of a backend; backends of a type that cannot be a map key (none
+// of GoMLX's) are not recorded.
+func remember(b backends.Backend, c Choice) {
+	if reflect.TypeOf(b).Comparable() {
+		made.Store(b, c)
+	}
+}
+
+// ChoiceOf returns the choice a backend made by New or NewFor came from (after a fallback,
+// the "cpu" choice saying why), so that a log line can say which backend runs and why.
+// It reports false for backends made otherwise.
+func ChoiceOf(b backends.Backend) (Choice, bool) {
+	if b == nil {
+		return Choice{}, false
+	}
+	if !reflect.TypeOf(b).Comparable() {
+		return Choice{}, false
+	}
+	c, ok := made.Load(b)
+	if !ok {
+		return Choice{}, false
+	}
+	return c.(Choice), true
 }
 
 // fallbackLine is the one line logged when a plugin found fails to load.

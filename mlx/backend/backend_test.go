@@ -92,6 +92,21 @@ func TestNewUsesEnvironmentVariable(t *testing.T) {
 	}
 }
 
+func TestChoiceOfRemembersTheChoice(t *testing.T) {
+	c := Choice{Config: "go", Reason: "asked for"}
+	b, err := NewFor(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if got, ok := ChoiceOf(b); !ok || got.String() != "go (asked for)" {
+		t.Fatalf("ChoiceOf = %+v, %v", got, ok)
+	}
+	if _, ok := ChoiceOf(nil); ok {
+		t.Error("ChoiceOf(nil) reported a choice")
+	}
+}
+
 func TestNewForUnknownBackendIsAnError(t *testing.T) {
 	_, err := NewFor(Choice{Config: "nosuch:x", fromEnv: true})
 	if err == nil || !strings.Contains(err.Error(), `"nosuch" is not compiled into this program`) {
@@ -128,6 +143,10 @@ func TestNewForFallsBackToCPUWithOneLineWhenPluginFailsToLoad(t *testing.T) {
 	defer b.Finalize()
 	if b.String() != CPUConfig {
 		t.Errorf("backend %q, want the cpu fallback", b.String())
+	}
+	if got, ok := ChoiceOf(b); !ok || got.Config != CPUConfig ||
+		got.String() != "cpu (PJRT plugin "+plugin+" failed to load)" {
+		t.Errorf("ChoiceOf = %+v, %v", got, ok)
 	}
 	line := logged.String()
 	t.Logf("fallback line: %s", line)
