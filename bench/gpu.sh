@@ -14,7 +14,8 @@
 #
 # Results (JSON lines and the table) go to $BENCH_OUT (default out/gpubench). Without Go on
 # the machine, a bin/gpubench built elsewhere (go build -o bin/gpubench ./bench/gpubench) is
-# used.
+# used. MNIST for the epochs comes from $MNIST: "auto" (default: the data cache, then the Go
+# module), a folder holding the four IDX .gz files, or "synthetic" (random images, same shapes).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,7 +48,12 @@ say() { printf 'gpu.sh: %s\n' "$*" >&2; }
 build() {
 	if command -v go >/dev/null 2>&1; then
 		say "building bench/gpubench ($(go version | cut -d' ' -f3))"
-		if CGO_ENABLED=1 timeout 180 go build -o bin/gpubench ./bench/gpubench; then
+		if CGO_ENABLED=1 timeout 180 go build -o bin/gpubench.new ./bench/gpubench; then
+			mv bin/gpubench.new bin/gpubench
+			return 0
+		fi
+		if [[ -x bin/gpubench ]]; then
+			say "go build failed: using the bin/gpubench already there, built earlier"
 			return 0
 		fi
 		say "go build failed"
@@ -133,7 +139,7 @@ fi
 # dlexp on XLA/CUDA first, then the peers, one at a time so they do not share the GPU.
 GOPROXY=off stage "dlexp: $models, $steps steps, $epochs MNIST epochs" 240 \
 	bin/gpubench run -require-gpu -models "$models" -steps "$steps" -epochs "$epochs" \
-	-json "$out/dlexp.jsonl"
+	-mnist "${MNIST:-auto}" -json "$out/dlexp.jsonl"
 if has_module jax; then
 	stage "JAX: $models" 120 "$PYTHON" bench/peer_jax.py --require-gpu --models "$models" \
 		--steps "$steps" --json "$out/jax.jsonl"
