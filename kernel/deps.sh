@@ -26,6 +26,7 @@ else
 fi
 
 [ -z "$missing" ] && exit 0
+missing=$(echo $missing)
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: missing, and no apt-get to install them: $missing" >&2
@@ -39,7 +40,7 @@ if [ "$(id -u)" != 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		sudo="sudo"
 	else
-		echo "deps: need root (or sudo) to apt-get install:$missing" >&2
+		echo "deps: need root (or sudo) to apt-get install $missing" >&2
 		exit 1
 	fi
 fi
@@ -52,7 +53,7 @@ for p in $missing; do
 	fi
 done
 if [ -z "$todo" ]; then
-	echo "deps: packages$missing are installed but do not work for $PYTHON; set PYTHON" >&2
+	echo "deps: packages $missing are installed but do not work for $PYTHON; set PYTHON" >&2
 	exit 1
 fi
 
