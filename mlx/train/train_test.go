@@ -392,3 +392,32 @@ func TestBadConfigErrors(t *testing.T) {
 		t.Error("tracking an evaluation value without evaluation data accepted")
 	}
 }
+
+func TestSaveCutShortLeavesNoCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := smallRun(t, context.New(), dir).Epochs(1).Run(); err != nil {
+		t.Fatal(err)
+	}
+	// A save cut short: a newer data file without its metadata, and staging leftovers.
+	orphan := filepath.Join(dir, "checkpoint-n0000099-20000101-000000-step-00000099.bin")
+	if err := os.WriteFile(orphan, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, stagingDir, "checkpoint-n0000098-x.json")
+	if err := os.WriteFile(leftover, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	result, err := smallRun(t, context.New(), dir).Epochs(2).Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(result.History) != 1 || result.Epochs != 2 {
+		t.Errorf("resumed run did %d epochs, reaching %d; want 1 and 2", len(result.History),
+			result.Epochs)
+	}
+	for _, path := range []string{orphan, leftover} {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("%s still there (%v)", filepath.Base(path), err)
+		}
+	}
+}
