@@ -2,6 +2,7 @@ package cpubackend
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -62,9 +63,14 @@ var stepTimes = map[string]float64{}
 // im2col convolution and with SimpleGo's own convolution loop, and prints their ratio.
 //
 // Run it with e.g.: go test -run '^$' -bench UNetTrainStep -benchtime 3x ./mlx/cpubackend
+// (the ratio is printed when both sub-benchmarks run). DLEXP_BENCH_CONFIG adds a run with
+// that backend configuration, e.g. DLEXP_BENCH_CONFIG=ops_sequential.
 func BenchmarkUNetTrainStep(b *testing.B) {
 	for _, conv := range []string{"im2col", "native"} {
 		b.Run(conv, func(b *testing.B) { benchTrainStep(b, "conv="+conv) })
+	}
+	if extra := os.Getenv("DLEXP_BENCH_CONFIG"); extra != "" {
+		b.Run(extra, func(b *testing.B) { benchTrainStep(b, extra) })
 	}
 	if im2col, native := stepTimes["conv=im2col"], stepTimes["conv=native"]; im2col > 0 &&
 		native > 0 {
