@@ -46,8 +46,8 @@ run: install
 
 test: install
 	go vet -p $(GO_P) ./...
+	$(PYTHON) kernel/kernel_test.py
 	go test -p $(GO_P) -timeout 18m ./...
-	$(PYTHON) kernel/kernel_test.py -v
 
 doctor:
 	go run ./kernel doctor
@@ -58,5 +58,8 @@ uninstall:
 bench:
 	@echo "bench: not yet"
 
-reproduce:
-	@echo "reproduce: not yet"
+# Every notebook on every dataset present, into out/ with out/index.html; the size is quick,
+# or full when a GPU backend is found, unless DLEXP_SIZE is given.
+reproduce: install
+	go run ./cmd/reproduce -out out -python $(PYTHON) \
+		-size $(if $(filter file,$(origin DLEXP_SIZE)),auto,$(DLEXP_SIZE))
