@@ -115,6 +115,9 @@ func jupyterEnv(extra map[string]string) []string {
 type expect struct {
 	gif   bool // an inline GIF
 	chart bool // an ECharts chart
+
+	// size is the DLEXP_SIZE to run with when the environment sets none ("quick" if empty).
+	size string
 }
 
 // execute runs the notebook at path through the kernel, headless, and returns the executed

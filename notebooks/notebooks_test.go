@@ -42,7 +42,11 @@ func TestNotebooksRunWithoutErrors(t *testing.T) {
 			if _, err := os.Stat(name); os.IsNotExist(err) {
 				t.Skipf("%s does not exist yet", name)
 			}
-			check(t, execute(t, name), expectations[name])
+			want := expectations[name]
+			if want.size != "" && os.Getenv("DLEXP_SIZE") == "" {
+				t.Setenv("DLEXP_SIZE", want.size)
+			}
+			check(t, execute(t, name), want)
 		})
 	}
 }
