@@ -39,15 +39,21 @@ type Backend struct {
 	config       string
 	capabilities backends.Capabilities
 	nativeConv   bool // ConvGeneral by SimpleGo's own loop instead of im2col
+	kernels      bool // this package's kernels (matrix product, convolution, ...) in use
 }
 
 // Compile-time check that Backend implements backends.Backend.
 var _ backends.Backend = (*Backend)(nil)
 
 // New returns a new CPU backend. The config is a comma-separated list of options: this
-// backend's own ("conv=im2col", the default, or "conv=native" for SimpleGo's convolution,
-// kept for comparison) and SimpleGo's (e.g. "parallelism=2,ops_sequential");
-// "parallelism=-1" is added unless config sets it.
+// backend's own and SimpleGo's (e.g. "parallelism=2,ops_sequential"); "parallelism=-1" is
+// added unless config sets it. This backend's options:
+//
+//   - "kernels=on" (default) runs matrix products, convolutions and the other hot operations
+//     on this package's kernels; "kernels=off" composes everything from SimpleGo's
+//     operations, as the backend did before it had kernels (kept for comparison);
+//   - "conv=im2col" (default) or "conv=native" for SimpleGo's own convolution loop (kept for
+//     comparison; it implies kernels=off for convolutions).
 func New(config string) (backends.Backend, error) {
 	return NewBackend(config)
 }
@@ -55,7 +61,7 @@ func New(config string) (backends.Backend, error) {
 // NewBackend is New returning the concrete type.
 func NewBackend(config string) (*Backend, error) {
 	var goOptions []string
-	nativeConv := false
+	nativeConv, kernels := false, true
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)
 		name, value, _ := strings.Cut(part, "=")
@@ -67,6 +73,11 @@ func NewBackend(config string) (*Backend, error) {
 			nativeConv = true
 		case name == "conv":
 			return nil, fmt.Errorf("cpubackend: config %q: conv must be im2col or native, got %q",
+				config, value)
+		case name == "kernels" && (value == "on" || value == "off"):
+			kernels = value == "on"
+		case name == "kernels":
+			return nil, fmt.Errorf("cpubackend: config %q: kernels must be on or off, got %q",
 				config, value)
 		default:
 			goOptions = append(goOptions, part)
@@ -94,7 +105,7 @@ func NewBackend(config string) (*Backend, error) {
 		caps.Operations[op] = true
 	}
 	return &Backend{Backend: goBackend, config: config, capabilities: caps,
-		nativeConv: nativeConv}, nil
+		nativeConv: nativeConv, kernels: kernels}, nil
 }
 
 // hasOption reports whether the comma-separated config holds key, alone or as key=value.

@@ -17,6 +17,9 @@ type composer struct {
 	b   *simplego.Builder
 	op  string // name of the operation being composed, for error messages
 	err error
+
+	// kernels is set when the parts may run on this package's kernels.
+	kernels bool
 }
 
 func newComposer(b *simplego.Builder, op string) *composer {

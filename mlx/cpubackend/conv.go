@@ -61,6 +61,8 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 		return nil, c.err
 	}
 
+	c.kernels = b.backend.kernelsFor(inShape.DType) && spatialRank >= 1 &&
+		spatialRank <= maxConvSpatial
 	var out backends.Op
 	switch {
 	case channelGroupCount > 1:
@@ -120,6 +122,9 @@ func (c *composer) convGrouped(input, kernel backends.Op, p convParams, inputAxi
 
 // conv is the ungrouped convolution, see ConvGeneral.
 func (c *composer) conv(input, kernel backends.Op, p convParams) backends.Op {
+	if c.kernels {
+		return c.convKernel(input, kernel, p)
+	}
 	axes := p.axes
 	n := len(axes.InputSpatial)
 	inShape := c.shape(input)

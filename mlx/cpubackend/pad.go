@@ -137,9 +137,18 @@ func (b *Builder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 			return nil, c.err
 		}
 		seen[axis] = true
-		if shape.Dimensions[axis] > 1 {
-			out = c.reverseAxis(out, shape, axis)
+	}
+	var reversed []int
+	for axis, r := range seen {
+		if r && shape.Dimensions[axis] > 1 {
+			reversed = append(reversed, axis)
 		}
+	}
+	if len(reversed) > 0 && b.backend.kernelsFor(shape.DType) {
+		return addKernel(b.Builder, &reverseOp{shape: shape, axes: reversed, input: x}, x)
+	}
+	for _, axis := range reversed {
+		out = c.reverseAxis(out, shape, axis)
 	}
 	return c.result(out, x)
 }

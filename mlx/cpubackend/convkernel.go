@@ -1,0 +1,269 @@
+package cpubackend
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// maxConvSpatial is the largest spatial rank the convolution kernel handles (others are
+// composed).
+const maxConvSpatial = 6
+
+// convKernel adds a node computing an ungrouped convolution with the native kernel: the
+// patches of the input are gathered while packing the left operand of the matrix product
+// (implicit im2col), so no patch matrix is ever built. A kernel that is the output of this
+// package's Reverse over spatial axes is read reversed in place.
+func (c *composer) convKernel(input, kernel backends.Op, p convParams) backends.Op {
+	if c.err != nil {
+		return nil
+	}
+	inShape, kShape := c.shape(input), c.shape(kernel)
+	var reversed []bool
+	if rev, ok := reverseOf(kernel); ok {
+		kernel, reversed = rev.input, rev.reversedAxes()
+	}
+	var op kernelOp
+	var err error
+	switch inShape.DType {
+	case dtypes.Float32:
+		op, err = newConvOp[float32](inShape, kShape, p, reversed)
+	case dtypes.Float64:
+		op, err = newConvOp[float64](inShape, kShape, p, reversed)
+	default:
+		err = fmt.Errorf("dtype %s has no convolution kernel", inShape.DType)
+	}
+	if !c.check("convolution kernel", err) {
+		return nil
+	}
+	out, err := addKernel(c.b, op, input, kernel)
+	c.check("convolution kernel", err)
+	return out
+}
+
+// convOp is a convolution run natively: in canonical terms the input is
+// [batch, spatial..., in] (transposed to it first when it is laid out otherwise), the kernel
+// [spatial..., in, out] (read in place through offset tables) and the output
+// [batch, outSpatial..., out] (transposed to the requested layout when that differs).
+type convOp[T float] struct {
+	shape shapes.Shape // output, in the requested layout
+	geom  convGeometry
+
+	inDims  []int // input dims as given
+	inPerm  []int // input axes in canonical order; nil when the input is canonical
+	outPerm []int // transposition of the canonical output; nil when not needed
+
+	kernelRows offsets // offset of each (kernel position, input channel)
+	kernelCols offsets // offset of each output channel
+}
+
+// convGeometry holds the sizes of a canonical convolution and what the patch packer needs.
+type convGeometry struct {
+	n                   int // spatial rank
+	batch, inCh, outCh  int
+	inSpatial, outSpat  []int
+	strides, padLo      []int
+	inDil               []int
+	spatialStride       []int // canonical input strides of the spatial axes
+	batchStride         int
+	kPos                []int // kernel position i, axis d: kPos[i*n+d] = k_d * dilation_d
+	numKernelPositions  int
+	m, k                int // rows (batch x output positions) and depth (positions x in)
+	canonOutDims        []int
+	lastAxisContiguous  bool // along the last spatial axis, kernel steps are input steps
+	lastKernelPositions int
+}
+
+// newConvOp checks a convolution and prepares its tables. reversed, when not nil, marks the
+// kernel axes to read backwards.
+func newConvOp[T float](inShape, kShape shapes.Shape, p convParams, reversed []bool) (
+	*convOp[T], error) {
+	axes := p.axes
+	n := len(axes.InputSpatial)
+	if n > maxConvSpatial {
+		return nil, fmt.Errorf("%d spatial axes, at most %d", n, maxConvSpatial)
+	}
+	inDims, kDims := inShape.Dimensions, kShape.Dimensions
+	g := convGeometry{
+		n:       n,
+		batch:   inDims[axes.InputBatch],
+		inCh:    inDims[axes.InputChannels],
+		outCh:   kDims[axes.KernelOutputChannels],
+		strides: p.strides,
+		inDil:   p.inputDilations,
+	}
+	if kDims[axes.KernelInputChannels] != g.inCh {
+		return nil, fmt.Errorf("kernel has %d input channels, input %d",
+			kDims[axes.KernelInputChannels], g.inCh)
+	}
+	kSpatial := make([]int, n)
+	for d := range n {
+		g.inSpatial = append(g.inSpatial, inDims[axes.InputSpatial[d]])
+		kSpatial[d] = kDims[axes.KernelSpatial[d]]
+		g.padLo = append(g.padLo, p.paddings[d][0])
+		padded := (g.inSpatial[d]-1)*p.inputDilations[d] + 1 + p.paddings[d][0] +
+			p.paddings[d][1]
+		span := (kSpatial[d]-1)*p.kernelDilations[d] + 1
+		if padded < span || p.strides[d] < 1 || p.inputDilations[d] < 1 ||
+			p.kernelDilations[d] < 1 {
+			return nil, fmt.Errorf("spatial axis %d: padded input %d, kernel span %d, stride %d",
+				d, padded, span, p.strides[d])
+		}
+		g.outSpat = append(g.outSpat, (padded-span)/p.strides[d]+1)
+	}
+	if g.batch == 0 || g.inCh == 0 || g.outCh == 0 || product(g.inSpatial) == 0 ||
+		product(kSpatial) == 0 {
+		return nil, fmt.Errorf("empty convolution")
+	}
+	canonIn := append(append([]int{g.batch}, g.inSpatial...), g.inCh)
+	inStrides := rowMajorStrides(canonIn)
+	g.batchStride = inStrides[0]
+	g.spatialStride = inStrides[1 : n+1]
+	g.numKernelPositions = product(kSpatial)
+	g.kPos = make([]int, 0, g.numKernelPositions*n)
+	forEachIndex(kSpatial, func(idx []int) {
+		for d, v := range idx {
+			g.kPos = append(g.kPos, v*p.kernelDilations[d])
+		}
+	})
+	g.m = g.batch * product(g.outSpat)
+	g.k = g.numKernelPositions * g.inCh
+	g.canonOutDims = append(append([]int{g.batch}, g.outSpat...), g.outCh)
+	g.lastAxisContiguous = p.kernelDilations[n-1] == 1 && p.inputDilations[n-1] == 1
+	g.lastKernelPositions = kSpatial[n-1]
+
+	op := &convOp[T]{geom: g, inDims: inDims}
+	inPerm := append(append([]int{axes.InputBatch}, axes.InputSpatial...), axes.InputChannels)
+	if !isIdentityPerm(inPerm) {
+		op.inPerm = inPerm
+	}
+	outPerm := make([]int, n+2)
+	outPerm[axes.OutputBatch] = 0
+	for i, a := range axes.OutputSpatial {
+		outPerm[a] = i + 1
+	}
+	outPerm[axes.OutputChannels] = n + 1
+	if !isIdentityPerm(outPerm) {
+		op.outPerm = outPerm
+	}
+	outDims := g.canonOutDims
+	if op.outPerm != nil {
+		outDims = permutedDims(g.canonOutDims, op.outPerm)
+	}
+	op.shape = shapes.Make(inShape.DType, outDims...)
+	rowAxes := append(slices.Clone(axes.KernelSpatial), axes.KernelInputChannels)
+	op.kernelRows = newOffsets(axesOffsets(kDims, rowAxes, reversed))
+	op.kernelCols = newOffsets(axesOffsets(kDims, []int{axes.KernelOutputChannels}, reversed))
+	return op, nil
+}
+
+func (o *convOp[T]) name() string              { return "ConvGeneral" }
+func (o *convOp[T]) outputShape() shapes.Shape { return o.shape }
+
+func (o *convOp[T]) execute(backend *simplego.Backend, inputs []*simplego.Buffer,
+	_ []bool) (*simplego.Buffer, error) {
+	g := &o.geom
+	x := flatOf[T](backend, inputs[0])
+	if o.inPerm != nil {
+		canon := getScratch[T](len(x))
+		defer putScratch(canon)
+		transposeInto(canon, x, o.inDims, o.inPerm)
+		x = canon
+	}
+	out := backend.NewBuffer(o.shape)
+	c := flatOf[T](backend, out)
+	if o.outPerm != nil {
+		c = getScratch[T](g.m * g.outCh)
+		defer putScratch(c)
+	}
+	job := gemmJob[T]{
+		batch: 1, m: g.m, n: g.outCh, k: g.k,
+		a: &patchPacker[T]{x: x, g: g},
+		b: &tableMatrix[T]{data: flatOf[T](backend, inputs[1]), rows: o.kernelRows,
+			cols: o.kernelCols},
+		c: c,
+	}
+	job.run()
+	if o.outPerm != nil {
+		transposeInto(flatOf[T](backend, out), c, g.canonOutDims, o.outPerm)
+	}
+	return out, nil
+}
+
+// patchPacker is the patch matrix of a convolution, never built: row i is output position i
+// (batch entry, then output spatial position), column j is kernel position j / in with input
+// channel j % in, and the value is the matching input value, or zero where it falls in the
+// padding or between dilated input values.
+type patchPacker[T float] struct {
+	x []T // canonical input
+	g *convGeometry
+}
+
+// packA implements aPacker: each row is copied run by run, a run being the input channels at
+// one kernel position (or several kernel positions along the last spatial axis when they are
+// neighbours in the input).
+func (pp *patchPacker[T]) packA(dst []T, _, i0, rows, p0, depth int) {
+	g := pp.g
+	n, inCh := g.n, g.inCh
+	var start [maxConvSpatial]int
+	for r := range (rows + gemmMR - 1) / gemmMR * gemmMR {
+		row := dst[r*depth : r*depth+depth]
+		if r >= rows {
+			clear(row)
+			continue
+		}
+		rem := i0 + r
+		for d := n - 1; d >= 0; d-- {
+			o := rem % g.outSpat[d]
+			rem /= g.outSpat[d]
+			start[d] = o*g.strides[d] - g.padLo[d]
+		}
+		base := rem * g.batchStride
+		for pos := p0; pos < p0+depth; {
+			kIdx, c0 := pos/inCh, pos%inCh
+			run := min(inCh-c0, p0+depth-pos)
+			kp := g.kPos[kIdx*n : kIdx*n+n]
+			off, ok := base, true
+			var last int
+			for d := range n {
+				q := start[d] + kp[d]
+				if q < 0 {
+					ok = false
+					break
+				}
+				if dil := g.inDil[d]; dil > 1 {
+					if q%dil != 0 {
+						ok = false
+						break
+					}
+					q /= dil
+				}
+				if q >= g.inSpatial[d] {
+					ok = false
+					break
+				}
+				off += q * g.spatialStride[d]
+				last = q
+			}
+			if ok && c0 == 0 && run == inCh && g.lastAxisContiguous {
+				// Extend the run over the next kernel positions along the last axis while they
+				// read the next input positions.
+				kLast := kIdx % g.lastKernelPositions
+				more := min(g.lastKernelPositions-1-kLast, g.inSpatial[n-1]-1-last,
+					(p0+depth-pos-run)/inCh)
+				run += more * inCh
+			}
+			seg := row[pos-p0 : pos-p0+run]
+			if ok {
+				copy(seg, pp.x[off+c0:off+c0+run])
+			} else {
+				clear(seg)
+			}
+			pos += run
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package cpubackend
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors/images"
+)
+
+// kernelConvSpecs are convolutions with sizes that are not multiples of the blocking (odd
+// channels, rows and columns that leave edge tiles, long contractions that are cut).
+var kernelConvSpecs = []convSpec{
+	{name: "1 channel", x: []int{3, 9, 7, 1}, k: []int{3, 3, 1, 5},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "17 to 3 channels", x: []int{3, 9, 7, 17}, k: []int{3, 3, 17, 3},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "parallel rows", x: []int{4, 20, 19, 17}, k: []int{3, 3, 17, 33},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "long contraction", x: []int{1, 5, 5, 130}, k: []int{3, 3, 130, 2},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "1x3 wide padding", x: []int{2, 4, 11, 3}, k: []int{1, 3, 3, 65},
+		strides: [2]int{1, 2}, pads: [2][2]int{{0, 0}, {3, 2}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "both dilations", x: []int{2, 5, 6, 3}, k: []int{2, 3, 3, 4},
+		strides: [2]int{1, 1}, pads: [2][2]int{{2, 1}, {1, 3}},
+		inputDilations: [2]int{2, 3}, kernelDilations: [2]int{2, 1}},
+	{name: "strides and input dilation", x: []int{2, 5, 6, 3}, k: []int{2, 3, 3, 4},
+		strides: [2]int{2, 3}, pads: [2][2]int{{2, 1}, {1, 3}},
+		inputDilations: [2]int{2, 3}, kernelDilations: [2]int{1, 1}},
+}
+
+func TestConvKernelMatchesReferenceOnOddSizes(t *testing.T) {
+	for _, v := range kernelVariants() {
+		for i, s := range append(slices.Clone(convSpecs), kernelConvSpecs...) {
+			t.Run(v.name+"/"+s.name, func(t *testing.T) {
+				x, k := randomArray(uint64(200+i), s.x...), randomArray(uint64(300+i), s.k...)
+				want := convReference(x, k, s)
+				v.wrap(func() {
+					got := run(t, cpuBackend(), convGraph(s, false), x.tensor64(),
+						k.tensor64())[0]
+					assertClose(t, "float64", got, want, 1e-12)
+					got = run(t, cpuBackend(), convGraph(s, false), x.tensor32(),
+						k.tensor32())[0]
+					assertClose(t, "float32", got, want, 2e-5)
+				})
+			})
+		}
+	}
+}
+
+// TestConvKernelGradientsMatchComposition compares the gradients (reverse convolutions with
+// reversed kernels, kernel gradients with long contractions and transposed outputs) with the
+// composed path, on layouts channels last and first.
+func TestConvKernelGradientsMatchComposition(t *testing.T) {
+	cases := []struct {
+		name string
+		x, k []int
+		fn   func(x, k *Node) *Node
+	}{
+		{"same", []int{16, 12, 12, 5}, []int{3, 3, 5, 7}, func(x, k *Node) *Node {
+			return Convolve(x, k).PadSame().Done()
+		}},
+		{"strided", []int{3, 11, 10, 4}, []int{3, 3, 4, 6}, func(x, k *Node) *Node {
+			return Convolve(x, k).PadSame().StridePerAxis(2, 3).Done()
+		}},
+		{"dilated", []int{3, 11, 10, 4}, []int{3, 3, 4, 6}, func(x, k *Node) *Node {
+			return Convolve(x, k).PadSame().DilationPerAxis(1, 2).Done()
+		}},
+		{"channels first", []int{3, 5, 9, 8}, []int{7, 5, 3, 3}, func(x, k *Node) *Node {
+			return Convolve(x, k).ChannelsAxis(images.ChannelsFirst).PadSame().Done()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x, k := randomArray(401, tc.x...), randomArray(402, tc.k...)
+			fn := func(x, k *Node) []*Node {
+				loss := weightedSum(tc.fn(x, k))
+				return Gradient(loss, x, k)
+			}
+			want := run(t, composedBackend(), fn, x.tensor64(), k.tensor64())
+			got := run(t, cpuBackend(), fn, x.tensor64(), k.tensor64())
+			for i := range want {
+				assertClose(t, fmt.Sprintf("gradient %d", i), got[i], want[i], 1e-11)
+			}
+		})
+	}
+}
+
+func TestDotGeneralKernelMatchesSimpleGo(t *testing.T) {
+	cases := []struct {
+		name                   string
+		lhs, rhs               []int
+		lhsC, lhsB, rhsC, rhsB []int
+	}{
+		{"matrix", []int{17, 33}, []int{33, 5}, []int{1}, nil, []int{0}, nil},
+		{"both transposed", []int{33, 17}, []int{5, 33}, []int{0}, nil, []int{1}, nil},
+		{"vector", []int{65}, []int{65, 3}, []int{0}, nil, []int{0}, nil},
+		{"batch in the middle", []int{7, 3, 4, 5}, []int{5, 3, 2, 7}, []int{3, 0}, []int{1},
+			[]int{0, 3}, []int{1}},
+		{"two batch axes", []int{2, 3, 9, 4}, []int{3, 2, 4, 6}, []int{3}, []int{0, 1},
+			[]int{2}, []int{1, 0}},
+		{"large", []int{130, 300}, []int{300, 70}, []int{1}, nil, []int{0}, nil},
+	}
+	for _, v := range kernelVariants() {
+		for i, tc := range cases {
+			t.Run(v.name+"/"+tc.name, func(t *testing.T) {
+				lhs, rhs := randomArray(uint64(500+i), tc.lhs...), randomArray(uint64(600+i),
+					tc.rhs...)
+				fn := func(a, b *Node) *Node {
+					return DotGeneral(a, tc.lhsC, tc.lhsB, b, tc.rhsC, tc.rhsB)
+				}
+				want := run(t, goBackend(), fn, lhs.tensor64(), rhs.tensor64())[0]
+				v.wrap(func() {
+					got := run(t, cpuBackend(), fn, lhs.tensor64(), rhs.tensor64())[0]
+					assertClose(t, "float64", got, want, 1e-12)
+					got = run(t, cpuBackend(), fn, lhs.tensor32(), rhs.tensor32())[0]
+					assertClose(t, "float32", got, want, 1e-4)
+				})
+			})
+		}
+	}
+}
+
+func TestTransposeIntoMatchesReference(t *testing.T) {
+	cases := []struct{ dims, perm []int }{
+		{[]int{3, 5}, []int{1, 0}},
+		{[]int{2, 3, 4, 5}, []int{0, 2, 3, 1}},
+		{[]int{2, 1, 4, 5}, []int{3, 1, 0, 2}},
+		{[]int{300, 257}, []int{1, 0}},
+		{[]int{4, 5, 6}, []int{0, 1, 2}},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.dims, tc.perm), func(t *testing.T) {
+			x := randomArray(7, tc.dims...)
+			got := &array{dims: permutedDims(tc.dims, tc.perm), data: make([]float64,
+				len(x.data))}
+			transposeInto(got.data, x.data, tc.dims, tc.perm)
+			want := newArray(got.dims...)
+			forEach(tc.dims, func(idx []int) {
+				to := make([]int, len(idx))
+				for i, a := range tc.perm {
+					to[i] = idx[a]
+				}
+				want.data[want.index(to)] = x.data[x.index(idx)]
+			})
+			assertClose(t, "transpose", got, want, 0)
+		})
+	}
+}
+
+func TestReverseKernelOnFloat32(t *testing.T) {
+	x := randomArray(5, 3, 4, 7)
+	got := run(t, cpuBackend(), func(x *Node) *Node { return Reverse(x, 2, 0) },
+		x.tensor32())[0]
+	want := run(t, composedBackend(), func(x *Node) *Node { return Reverse(x, 2, 0) },
+		x.tensor32())[0]
+	assertClose(t, "Reverse", got, want, 0)
+}
