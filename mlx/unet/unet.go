@@ -60,6 +60,7 @@ type Config struct {
 	// Layer choices.
 	batchNorm  bool
 	activation activations.Type
+	sigmoid    bool
 }
 
 // New starts a UNet on x, shaped [batch, height, width, channels], with hyperparameters
@@ -84,19 +85,19 @@ func New(ctx *context.Context, x *graph.Node) *Config {
 // Identity is the autoencoder preset: depth 2, 16/32/64 channels, trained to reproduce its
 // input.
 func Identity(ctx *context.Context, x *graph.Node) *Config {
-	return New(ctx, x).Depth(2).BaseChannels(16)
+	return New(ctx, x).Depth(2).BaseChannels(16).UnitOutput(true)
 }
 
 // Denoiser is the denoising preset: depth 2 with 16/32/64 channels, trained to map a noisy
 // image to its clean version.
 func Denoiser(ctx *context.Context, x *graph.Node) *Config {
-	return New(ctx, x).Depth(2).BaseChannels(16)
+	return New(ctx, x).Depth(2).BaseChannels(16).UnitOutput(true)
 }
 
 // SuperResolution is the 2x super-resolution preset: depth 1 (16/32 channels) followed by an
 // up-sampling block, so the output has twice the input's height and width.
 func SuperResolution(ctx *context.Context, x *graph.Node) *Config {
-	return New(ctx, x).Depth(1).BaseChannels(16).Upscale(1)
+	return New(ctx, x).Depth(1).BaseChannels(16).Upscale(1).UnitOutput(true)
 }
 
 // Depth sets the number of down-sampling levels (0 makes a plain residual conv net).
@@ -120,6 +121,13 @@ func (c *Config) OutputChannels(channels int) *Config {
 // Upscale adds n up-sampling blocks after the decoder, each doubling height and width.
 func (c *Config) Upscale(n int) *Config {
 	c.upscale = n
+	return c
+}
+
+// UnitOutput squashes the output into (0, 1) with a sigmoid, for images whose pixels lie in
+// [0, 1]; the image presets turn it on, New leaves it off (a linear output).
+func (c *Config) UnitOutput(on bool) *Config {
+	c.sigmoid = on
 	return c
 }
 
@@ -190,6 +198,9 @@ func (c *Config) Done() *graph.Node {
 
 	// Output projection, then crop the padding away.
 	x = layers.Convolution(ctx.In("output"), x).Channels(c.outputChannels).KernelSize(1).Done()
+	if c.sigmoid {
+		x = graph.Sigmoid(x)
+	}
 	scale := 1 << c.upscale
 	x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, height*scale),
 		graph.AxisRange(0, width*scale))
