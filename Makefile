@@ -36,7 +36,8 @@ install: deps
 run: install
 	@test -f notebooks/$(NOTEBOOK).ipynb || \
 		{ echo "run: notebooks/$(NOTEBOOK).ipynb does not exist"; exit 1; }
-	@mkdir -p out
+	@# A fresh run: the previous run's checkpoints would make training resume at its end.
+	@rm -rf out/$(NOTEBOOK) && mkdir -p out
 	DLEXP_OUT=$(CURDIR)/out $(JUPYTER) nbconvert --to notebook --execute \
 		--ExecutePreprocessor.kernel_name=dlexp \
 		--ExecutePreprocessor.timeout=$(CELL_TIMEOUT) \
