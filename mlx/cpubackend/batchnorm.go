@@ -68,7 +68,8 @@ func (c *composer) expand(s bnSetup, v backends.Op) backends.Op {
 		return nil
 	}
 	rank := s.shape.Rank()
-	if s.featureAxis != rank-1 {
+	if s.featureAxis != rank-1 || c.kernels {
+		// Fused element-wise kernels read [1, ..., features, ..., 1] as it is.
 		return c.reshape(v, s.bcastDims...)
 	}
 	y, err := c.b.Broadcast(v, s.shape.Dimensions[:rank-1]...)
@@ -80,7 +81,7 @@ func (c *composer) expand(s bnSetup, v backends.Op) backends.Op {
 // (x - mean) * scale / sqrt(variance + epsilon) + offset, per feature along featureAxis.
 func (b *Builder) BatchNormForInference(operand, scale, offset, mean, variance backends.Op,
 	epsilon float32, featureAxis int) (backends.Op, error) {
-	c := newComposer(b.Builder, "BatchNormForInference")
+	c := b.arithmeticComposer("BatchNormForInference")
 	s := c.batchNormSetup(operand, featureAxis)
 	for _, v := range []struct {
 		name string
@@ -103,7 +104,7 @@ func (b *Builder) BatchNormForInference(operand, scale, offset, mean, variance b
 // the variance.
 func (b *Builder) BatchNormForTraining(operand, scale, offset backends.Op, epsilon float32,
 	featureAxis int) (normalized, batchMean, batchVariance backends.Op, err error) {
-	c := newComposer(b.Builder, "BatchNormForTraining")
+	c := b.arithmeticComposer("BatchNormForTraining")
 	s := c.batchNormSetup(operand, featureAxis)
 	c.perFeature(s, "scale", scale)
 	c.perFeature(s, "offset", offset)
@@ -135,7 +136,7 @@ func (b *Builder) BatchNormForTraining(operand, scale, offset backends.Op, epsil
 // gradX is computed as gradOutput*a + (x - mean)*b + c with per-feature a, b and c.
 func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput backends.Op,
 	epsilon float32, featureAxis int) (gradOperand, gradScale, gradOffset backends.Op, err error) {
-	c := newComposer(b.Builder, "BatchNormGradient")
+	c := b.arithmeticComposer("BatchNormGradient")
 	s := c.batchNormSetup(operand, featureAxis)
 	c.perFeature(s, "scale", scale)
 	c.perFeature(s, "mean", mean)
@@ -162,4 +163,14 @@ func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput b
 		return nil, nil, nil, c.err
 	}
 	return gradOperand, gradScale, gradOffset, nil
+}
+
+// arithmeticComposer returns a composer whose element-wise operations and sums go through
+// this builder (fused kernels on float dtypes) when kernels are on, SimpleGo's otherwise.
+func (b *Builder) arithmeticComposer(op string) *composer {
+	c := newComposer(b.Builder, op)
+	if b.backend.kernels && kernelsOK {
+		c.ew, c.kernels = b, true
+	}
+	return c
 }

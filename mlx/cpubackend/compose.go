@@ -20,10 +20,26 @@ type composer struct {
 
 	// kernels is set when the parts may run on this package's kernels.
 	kernels bool
+
+	// ew builds the element-wise operations and reductions: SimpleGo's builder, or this
+	// package's (whose element-wise operations fuse) when the composition runs on kernels.
+	ew arithmetic
+}
+
+// arithmetic is the part of a builder that composes element-wise operations and sums.
+type arithmetic interface {
+	Add(a, b backends.Op) (backends.Op, error)
+	Sub(a, b backends.Op) (backends.Op, error)
+	Mul(a, b backends.Op) (backends.Op, error)
+	Div(a, b backends.Op) (backends.Op, error)
+	Max(a, b backends.Op) (backends.Op, error)
+	Min(a, b backends.Op) (backends.Op, error)
+	Rsqrt(x backends.Op) (backends.Op, error)
+	ReduceSum(x backends.Op, axes ...int) (backends.Op, error)
 }
 
 func newComposer(b *simplego.Builder, op string) *composer {
-	return &composer{b: b, op: op}
+	return &composer{b: b, op: op, ew: b}
 }
 
 // check records err (if it is the first) and reports whether the chain is still healthy.
@@ -206,12 +222,12 @@ func (c *composer) binary(name string, fn func(a, b backends.Op) (backends.Op, e
 	return y
 }
 
-func (c *composer) add(a, b backends.Op) backends.Op { return c.binary("Add", c.b.Add, a, b) }
-func (c *composer) sub(a, b backends.Op) backends.Op { return c.binary("Sub", c.b.Sub, a, b) }
-func (c *composer) mul(a, b backends.Op) backends.Op { return c.binary("Mul", c.b.Mul, a, b) }
-func (c *composer) div(a, b backends.Op) backends.Op { return c.binary("Div", c.b.Div, a, b) }
-func (c *composer) max(a, b backends.Op) backends.Op { return c.binary("Max", c.b.Max, a, b) }
-func (c *composer) min(a, b backends.Op) backends.Op { return c.binary("Min", c.b.Min, a, b) }
+func (c *composer) add(a, b backends.Op) backends.Op { return c.binary("Add", c.ew.Add, a, b) }
+func (c *composer) sub(a, b backends.Op) backends.Op { return c.binary("Sub", c.ew.Sub, a, b) }
+func (c *composer) mul(a, b backends.Op) backends.Op { return c.binary("Mul", c.ew.Mul, a, b) }
+func (c *composer) div(a, b backends.Op) backends.Op { return c.binary("Div", c.ew.Div, a, b) }
+func (c *composer) max(a, b backends.Op) backends.Op { return c.binary("Max", c.ew.Max, a, b) }
+func (c *composer) min(a, b backends.Op) backends.Op { return c.binary("Min", c.ew.Min, a, b) }
 func (c *composer) equal(a, b backends.Op) backends.Op {
 	return c.binary("Equal", c.b.Equal, a, b)
 }
@@ -235,7 +251,7 @@ func (c *composer) rsqrt(x backends.Op) backends.Op {
 	if c.err != nil {
 		return nil
 	}
-	y, err := c.b.Rsqrt(x)
+	y, err := c.ew.Rsqrt(x)
 	c.check("Rsqrt", err)
 	return y
 }
@@ -253,7 +269,7 @@ func (c *composer) reduceSum(x backends.Op, axes ...int) backends.Op {
 	if c.err != nil {
 		return nil
 	}
-	y, err := c.b.ReduceSum(x, axes...)
+	y, err := c.ew.ReduceSum(x, axes...)
 	c.check("ReduceSum", err)
 	return y
 }

@@ -304,6 +304,9 @@ func (g *gemmJob[T]) runTask(ws *gemmWorkspace[T], t *gemmTask[T]) {
 	}
 }
 
+// maxWorkers is the number of goroutines the kernels use at most.
+func maxWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
 // parallelFor calls fn(i) for i in [0, n), spread over up to GOMAXPROCS goroutines (the
 // caller's included), each taking the next index when done with one.
 func parallelFor(n int, fn func(i int)) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 )
@@ -161,4 +162,78 @@ func TestReverseKernelOnFloat32(t *testing.T) {
 	want := run(t, composedBackend(), func(x *Node) *Node { return Reverse(x, 2, 0) },
 		x.tensor32())[0]
 	assertClose(t, "Reverse", got, want, 0)
+}
+
+func TestReduceKernelsMatchSimpleGo(t *testing.T) {
+	x := randomArray(701, 3, 1, 5, 7, 2)
+	cases := []struct {
+		name string
+		fn   func(x *Node) *Node
+	}{
+		{"sum all", func(x *Node) *Node { return ReduceAllSum(x) }},
+		{"sum leading", func(x *Node) *Node { return ReduceSum(x, 0, 1, 2) }},
+		{"sum trailing", func(x *Node) *Node { return ReduceSum(x, 3, 4) }},
+		{"sum alternating", func(x *Node) *Node { return ReduceSum(x, 0, 3) }},
+		{"max middle", func(x *Node) *Node { return ReduceMax(x, 2) }},
+		{"min two", func(x *Node) *Node { return ReduceMin(x, 4, 0) }},
+		{"sum size-one axis", func(x *Node) *Node { return ReduceSum(x, 1) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := run(t, goBackend(), tc.fn, x.tensor64())[0]
+			got := run(t, cpuBackend(), tc.fn, x.tensor64())[0]
+			assertClose(t, tc.name, got, want, 1e-12)
+		})
+	}
+	t.Run("large, cut over cores", func(t *testing.T) {
+		big := randomArray(702, 64, 33, 40)
+		for _, axes := range [][]int{{0, 1}, {1, 2}, {0}, {2}} {
+			fn := func(x *Node) *Node { return ReduceSum(x, axes...) }
+			want := run(t, goBackend(), fn, big.tensor64())[0]
+			got := run(t, cpuBackend(), fn, big.tensor64())[0]
+			assertClose(t, fmt.Sprint(axes), got, want, 1e-12)
+			fn = func(x *Node) *Node { return ReduceMax(x, axes...) }
+			want = run(t, goBackend(), fn, big.tensor32())[0]
+			got = run(t, cpuBackend(), fn, big.tensor32())[0]
+			assertClose(t, fmt.Sprint("max", axes), got, want, 0)
+		}
+	})
+}
+
+// TestPoolingKernelsMatchComposition compares pooling and its gradients (ReduceWindow and
+// SelectAndScatter kernels) with the composed path on windows that overlap, pad and leave
+// the edges out.
+func TestPoolingKernelsMatchComposition(t *testing.T) {
+	x := randomArray(711, 3, 7, 9, 5)
+	cases := []struct {
+		name string
+		fn   func(x *Node) *Node
+	}{
+		{"max 2x2", func(x *Node) *Node { return MaxPool(x).Window(2).Done() }},
+		{"max 3x3 stride 2 same", func(x *Node) *Node {
+			return MaxPool(x).Window(3).Strides(2).PadSame().Done()
+		}},
+		{"max 2x3 stride 1", func(x *Node) *Node {
+			return MaxPool(x).WindowPerAxis(2, 3).Strides(1).Done()
+		}},
+		{"min 2x2", func(x *Node) *Node {
+			return BackendReduceWindow(x, backends.ReduceOpMin, []int{1, 2, 2, 1},
+				[]int{1, 2, 2, 1}, nil, nil, nil)
+		}},
+		{"sum 3x3 same", func(x *Node) *Node { return SumPool(x).Window(3).PadSame().Done() }},
+		{"mean 2x2", func(x *Node) *Node { return MeanPool(x).Window(2).Done() }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fn := func(x *Node) []*Node {
+				y := tc.fn(x)
+				return append([]*Node{y}, Gradient(weightedSum(y), x)...)
+			}
+			want := run(t, composedBackend(), fn, x.tensor64())
+			got := run(t, cpuBackend(), fn, x.tensor64())
+			for i := range want {
+				assertClose(t, fmt.Sprintf("output %d", i), got[i], want[i], 1e-12)
+			}
+		})
+	}
 }

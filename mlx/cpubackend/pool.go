@@ -34,6 +34,10 @@ func (b *Builder) SelectAndScatterMin(operand, source backends.Op, windowDimensi
 //  5. the padding is cut off.
 func (b *Builder) selectAndScatter(name string, isMax bool, operand, source backends.Op,
 	window, strides []int, paddings [][2]int) (backends.Op, error) {
+	if op, ok, err := b.selectAndScatterKernel(isMax, operand, source, window, strides,
+		paddings); ok {
+		return op, err
+	}
 	c := newComposer(b.Builder, name)
 	xShape, srcShape := c.shape(operand), c.shape(source)
 	if c.err != nil {
