@@ -226,7 +226,7 @@ func (b *Builder) fuseBinary(kind fuseKind, opType backends.OpType, lhs, rhs bac
 // fuser builds a fused expression.
 type fuser struct {
 	op       *fusedOp
-	noInline bool // read every operand as a leaf
+	noInline bool                // read every operand as a leaf
 	leafNode map[backends.Op]int // node index of each leaf
 	inlined  map[backends.Op]int // node index of each inlined operand
 }
