@@ -16,6 +16,7 @@ type installOptions struct {
 	src      string // checkout root, found when empty
 	parallel int    // go build -p
 	warm     bool   // compile the zoo into the build cache
+	xla      xlaOptions
 }
 
 // install puts every piece of the kernel in place, skipping those already there, and says
@@ -71,6 +72,8 @@ func install(w io.Writer, opt installOptions) error {
 				tilde(l.NPM), since(start))
 		}
 	}
+
+	xlaCPU(w, opt.xla)
 
 	start := time.Now()
 	snap, err := modproxy.Write(l.Proxy, checkout, start)

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./kernel install [-src DIR] [-p N] [-warm=false]
+//	go run ./kernel install [-src DIR] [-p N] [-warm=false] [-xla-cpu] [-xla-dir DIR]
 //	go run ./kernel uninstall
 //	go run ./kernel doctor [-src DIR]
 //	go run ./kernel check [-gif] [-chart] NOTEBOOK.ipynb...
@@ -49,6 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	warm := fs.Bool("warm", true, "compile every package of the zoo into the build cache")
 	wantGIF := fs.Bool("gif", false, "check: require an inline GIF")
 	wantChart := fs.Bool("chart", false, "check: require an ECharts chart")
+	xlaFetch := fs.Bool("xla-cpu", false,
+		"install: fetch the XLA CPU PJRT plugin with go-xla's installer when missing (network)")
+	xlaDir := fs.String("xla-dir", "", "install: folder for the XLA CPU plugin "+
+		"(default: go-xla's, ~/.local/lib/go-xla)")
 	if err := fs.Parse(rest); err != nil {
 		return 2
 	}
@@ -56,7 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "install":
-		err = install(stdout, installOptions{src: *src, parallel: *par, warm: *warm})
+		err = install(stdout, installOptions{src: *src, parallel: *par, warm: *warm,
+			xla: xlaOptions{fetch: *xlaFetch, dir: *xlaDir}})
 	case "uninstall":
 		err = uninstall(stdout)
 	case "doctor":
