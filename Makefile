@@ -57,7 +57,8 @@ uninstall:
 	go run ./kernel uninstall
 
 bench:
-	@echo "bench: not yet"
+	@PYTHON=$(PYTHON) ./bench/cpu/deps.sh
+	go run ./bench/cpu -python $(PYTHON) -out out/bench.json $(BENCH_FLAGS)
 
 # Every notebook on every dataset present, into out/ with out/index.html; the size is quick,
 # or full when a GPU backend is found, unless DLEXP_SIZE is given.
