@@ -22,6 +22,10 @@
 //	-python    the Python with PyTorch, numpy and jupyter_client (default /usr/bin/python3)
 //	-out       the JSON file ("" for none)
 //	-list      print the cases and exit
+//
+// To profile dlexp on one case, run it alone in this process:
+//
+//	go run ./bench/cpu -child fcdensenet56-train -cpuprofile cpu.out
 package main
 
 import (
@@ -49,8 +53,9 @@ type options struct {
 	out      string
 
 	// Child mode: run one measurement and print it as JSON.
-	child string // case name
-	impl  string // implementation to run in the child
+	child      string // case name
+	impl       string // implementation to run in the child
+	cpuProfile string // CPU profile of the child's measurement
 }
 
 // run parses the flags and runs the benchmark (or one child measurement); it returns the
@@ -70,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	list := fs.Bool("list", false, "print the cases and exit")
 	fs.StringVar(&o.child, "child", "", "internal: measure this case in this process")
 	fs.StringVar(&o.impl, "impl", implDlexp, "internal: implementation measured by -child")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "with -child: write a CPU profile here")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -17,12 +17,3 @@ type Builder struct {
 
 // Compile-time check that Builder implements backends.Builder.
 var _ backends.Builder = (*Builder)(nil)
-
-// Slice extracts x[starts:limits:strides]; nil or empty strides mean a stride of 1 on every
-// axis (SimpleGo rejects them).
-func (b *Builder) Slice(x backends.Op, starts, limits, strides []int) (backends.Op, error) {
-	if len(strides) == 0 {
-		strides = ones(len(starts))
-	}
-	return b.Builder.Slice(x, starts, limits, strides)
-}

@@ -81,6 +81,17 @@ type fusedOp struct {
 	// values over a chunk are then the same for every chunk.
 	chunk    int
 	periodic []bool
+
+	// sources are the fused nodes whose expressions were inlined, with the node holding each
+	// one's result here: planFusion replaces such a node by a leaf reading the source when the
+	// source is computed anyway or is worth computing once for several readers.
+	sources []fuseSource
+}
+
+// fuseSource is an inlined operand and the expression node holding its value.
+type fuseSource struct {
+	op   backends.Op
+	node int
 }
 
 func (o *fusedOp) name() string              { return "fused element-wise" }
@@ -349,8 +360,13 @@ func (f *fuser) operand(x backends.Op, shape shapes.Shape) (int, bool) {
 			f.op.nodes = append(f.op.nodes, fuseNode{kind: n.kind, a: remap[n.a],
 				b: remapped(remap, n)})
 		}
-		f.inlined[x] = remap[len(remap)-1]
-		return f.inlined[x], true
+		root := remap[len(remap)-1]
+		f.op.sources = append(f.op.sources, fuseSource{op: x, node: root})
+		for _, s := range src.sources {
+			f.op.sources = append(f.op.sources, fuseSource{op: s.op, node: remap[s.node]})
+		}
+		f.inlined[x] = root
+		return root, true
 	}
 	if len(f.op.leaves) >= maxFuseLeaves {
 		return 0, false

@@ -1,6 +1,7 @@
 package cpubackend
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -146,4 +147,26 @@ func TestComposedPathMatchesReference(t *testing.T) {
 			assertClose(t, "gradient", got[i], want[i], 1e-12)
 		}
 	})
+}
+
+// TestKernelsTrainLikeTheComposition trains the same small network with the same seeds on the
+// kernels and on the composed path: the losses of every step must agree. (The evaluation loss
+// is not compared: the gradient of a bias followed by batch normalisation is zero up to
+// rounding, Adam turns that rounding into full steps of either sign, and the moving averages
+// used in evaluation follow the bias.)
+func TestKernelsTrainLikeTheComposition(t *testing.T) {
+	const steps = 5
+	got, _, err := trainTiny(cpuBackend(), 3, steps, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := trainTiny(composedBackend(), 3, steps, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if d := math.Abs(got[i]-want[i]) / math.Max(want[i], 1e-3); d > 1e-4 {
+			t.Errorf("step %d: loss %.6f with kernels, %.6f composed", i, got[i], want[i])
+		}
+	}
 }

@@ -135,6 +135,12 @@ func TestTransposeIntoMatchesReference(t *testing.T) {
 		{[]int{2, 1, 4, 5}, []int{3, 1, 0, 2}},
 		{[]int{300, 257}, []int{1, 0}},
 		{[]int{4, 5, 6}, []int{0, 1, 2}},
+		// Tiled: the source's contiguous axis moves away from the end.
+		{[]int{16, 9, 10, 19}, []int{3, 1, 2, 0}},
+		{[]int{5, 37, 41}, []int{2, 1, 0}},
+		{[]int{3, 20, 7, 33}, []int{0, 3, 2, 1}},
+		{[]int{70, 300}, []int{1, 0}},
+		{[]int{2, 6, 4}, []int{2, 0, 1}},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.dims, tc.perm), func(t *testing.T) {
@@ -233,6 +239,42 @@ func TestPoolingKernelsMatchComposition(t *testing.T) {
 			got := run(t, cpuBackend(), fn, x.tensor64())
 			for i := range want {
 				assertClose(t, fmt.Sprintf("output %d", i), got[i], want[i], 1e-12)
+			}
+		})
+	}
+}
+
+func TestSliceAndConcatenateKernelsMatchSimpleGo(t *testing.T) {
+	x, y := randomArray(901, 3, 7, 5, 4), randomArray(902, 3, 7, 2, 4)
+	cases := []struct {
+		name string
+		fn   func(x, y *Node) *Node
+	}{
+		{"slice middle", func(x, _ *Node) *Node {
+			return Slice(x, AxisRange(1, 3), AxisRange(2, 7).Stride(2), AxisRange(), AxisRange(1))
+		}},
+		{"slice last strided", func(x, _ *Node) *Node {
+			return Slice(x, AxisRange(), AxisRange(), AxisRange(4), AxisRange(0, 4).Stride(3))
+		}},
+		{"concat axis 2", func(x, y *Node) *Node { return Concatenate([]*Node{x, y, x}, 2) }},
+		{"concat axis 0", func(x, _ *Node) *Node { return Concatenate([]*Node{x, x}, 0) }},
+		{"concat last", func(x, y *Node) *Node {
+			return Concatenate([]*Node{x, Slice(x, AxisRange(), AxisRange(), AxisRange(),
+				AxisRange(1, 2))}, 3)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, f32 := range []bool{false, true} {
+				args := func() []any {
+					if f32 {
+						return []any{x.tensor32(), y.tensor32()}
+					}
+					return []any{x.tensor64(), y.tensor64()}
+				}
+				want := run(t, goBackend(), tc.fn, args()...)[0]
+				got := run(t, cpuBackend(), tc.fn, args()...)[0]
+				assertClose(t, tc.name, got, want, 0)
 			}
 		})
 	}

@@ -219,9 +219,7 @@ func (r *reducer[T]) level(i, from, to, xOff, outOff int) {
 		dst := r.out[outOff+from : outOff+to]
 		switch r.kind {
 		case backends.ReduceOpSum:
-			for j, v := range src {
-				dst[j] += v
-			}
+			addInto(dst, src)
 		default:
 			for j, v := range src {
 				dst[j] = combine(r.kind, dst[j], v)
@@ -439,4 +437,13 @@ func reduceWindows[T float](out, x []T, g *windowGeometry, kind backends.ReduceO
 			})
 		}
 	})
+}
+
+// addInto adds src to dst, element by element.
+func addInto[T float](dst, src []T) {
+	src = src[:len(dst)]
+	done := vecApply(fuseAdd, formVV, dst, dst, src, nil)
+	for j := done; j < len(dst); j++ {
+		dst[j] += src[j]
+	}
 }

@@ -33,6 +33,16 @@ func transposeInto[T any](dst, src []T, dims, perm []int) {
 		copy(dst, src)
 		return
 	}
+	if last := len(outDims) - 1; strides[last] != 1 {
+		// The source's contiguous axis is another destination axis: copy in square tiles so
+		// that both sides are read and written a cache line at a time.
+		for j, st := range strides[:last] {
+			if st == 1 && outDims[j] >= 4 && outDims[last] >= 4 {
+				transposeTiled(dst, src, outDims, strides, j)
+				return
+			}
+		}
+	}
 	rows := len(src) / outDims[len(outDims)-1]
 	minRows := max(1, (1<<15)/outDims[len(outDims)-1])
 	parallelRanges(rows, minRows, func(from, to int) {
@@ -98,4 +108,75 @@ func permutedDims(dims, perm []int) []int {
 // isIdentityPerm reports whether perm leaves every axis in place.
 func isIdentityPerm(perm []int) bool {
 	return slices.Equal(perm, iotaInts(0, len(perm)))
+}
+
+// transposeTileSize is the side of the square tiles of transposeTiled.
+const transposeTileSize = 16
+
+// transposeTiled is transposeInto when destination axis j is the source's contiguous axis
+// (stride 1) and the last destination axis is not: for each index of the other axes, the
+// plane of axes j and last is copied tile by tile. The planes (or, when there is one, the
+// tiles along axis j) are split over the cores.
+func transposeTiled[T any](dst, src []T, outDims, strides []int, j int) {
+	rank := len(outDims)
+	last := rank - 1
+	nJ, nL := outDims[j], outDims[last]
+	dstStrides := rowMajorStrides(outDims)
+	dJ, sL := dstStrides[j], strides[last]
+
+	// The other axes, walked as one flat index.
+	var others []int
+	for a := range last {
+		if a != j {
+			others = append(others, a)
+		}
+	}
+	planes := 1
+	for _, a := range others {
+		planes *= outDims[a]
+	}
+	plane := func(p int) (dOff, sOff int) {
+		for i := len(others) - 1; i >= 0; i-- {
+			a := others[i]
+			v := p % outDims[a]
+			p /= outDims[a]
+			dOff += v * dstStrides[a]
+			sOff += v * strides[a]
+		}
+		return
+	}
+	tiles := (nJ + transposeTileSize - 1) / transposeTileSize
+	copyTiles := func(dOff, sOff, t0, t1 int) {
+		for jt := t0 * transposeTileSize; jt < min(t1*transposeTileSize, nJ); jt +=
+			transposeTileSize {
+			jEnd := min(jt+transposeTileSize, nJ)
+			for lt := 0; lt < nL; lt += transposeTileSize {
+				lEnd := min(lt+transposeTileSize, nL)
+				for jj := jt; jj < jEnd; jj++ {
+					d := dst[dOff+jj*dJ+lt : dOff+jj*dJ+lEnd]
+					so := sOff + jj + lt*sL
+					for l := range d {
+						d[l] = src[so]
+						so += sL
+					}
+				}
+			}
+		}
+	}
+	minPlanes := max(1, (1<<15)/max(nJ*nL, 1))
+	if planes >= 2*maxWorkers() || tiles < 2 {
+		parallelRanges(planes, minPlanes, func(from, to int) {
+			for p := from; p < to; p++ {
+				dOff, sOff := plane(p)
+				copyTiles(dOff, sOff, 0, tiles)
+			}
+		})
+		return
+	}
+	for p := range planes {
+		dOff, sOff := plane(p)
+		parallelRanges(tiles, max(1, (1<<15)/(transposeTileSize*nL)), func(from, to int) {
+			copyTiles(dOff, sOff, from, to)
+		})
+	}
 }
