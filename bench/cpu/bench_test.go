@@ -87,10 +87,10 @@ func TestFlagsAndCasesAreChecked(t *testing.T) {
 func TestReportTableAndJSON(t *testing.T) {
 	r := newReport(options{repeats: 3, warmup: 1})
 	var log bytes.Buffer
-	r.add(row{Case: "unet-train", Title: "UNet train", PeerImpl: implTorch,
+	r.add(row{Case: "unet-train", Title: "UNet train", PeerImpl: implTorch, Unit: "step",
 		Dlexp: measurement{Median: 0.2, Items: 64, PerSec: 320, PeakMiB: 300, Params: 10},
 		Peer:  measurement{Median: 0.1, Items: 64, PerSec: 640, PeakMiB: 600, Params: 12}}, &log)
-	r.add(row{Case: "notebook-cell", Title: "cell", PeerImpl: implGoNB,
+	r.add(row{Case: "notebook-cell", Title: "cell", PeerImpl: implGoNB, Unit: "cell",
 		Dlexp: measurement{Skipped: "kernel not installed"},
 		Peer:  measurement{Error: "boom", Impl: implGoNB}}, &log)
 	if x := r.Rows[0]; x.TimeRatio != 2 || x.MemoryRatio != 0.5 {

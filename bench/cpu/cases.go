@@ -105,6 +105,18 @@ func unetParams(mode string, batch, size int) params {
 		Width: size, Channels: 1, Depth: 2, BaseChannels: 16}
 }
 
+// unit says how the table shows the case's times: per step for models, per item for
+// data, per cell for the notebook.
+func (c benchCase) unit() string {
+	switch {
+	case c.Model:
+		return "step"
+	case c.measure == nil:
+		return "cell"
+	}
+	return "items"
+}
+
 // allCases returns the cases in table order, at benchmark or at tiny (quick) sizes.
 func allCases(quick bool) []benchCase {
 	unetBatch, fc56, fc103 := 64, fcParams("FCDenseNet56", "train", 4, 64, 64),

@@ -19,6 +19,7 @@ type row struct {
 	Case        string       `json:"case"`
 	Title       string       `json:"title"`
 	PeerImpl    string       `json:"peer_impl"`
+	Unit        string       `json:"unit"` // how the table shows times: "step", "items", "cell"
 	Dlexp       measurement  `json:"dlexp"`
 	Peer        measurement  `json:"peer"`
 	Baseline    *measurement `json:"baseline,omitempty"`
@@ -90,17 +91,19 @@ func (r *report) writeTable(w io.Writer) {
 	fmt.Fprintf(tw, "%s\tdlexp\tpeer\t\ttime ratio\tdlexp MiB\tpeer MiB\tmem ratio\t\n",
 		pad("case"))
 	for _, x := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pad(x.Title), cell(x.Dlexp),
-			cell(x.Peer), x.PeerImpl, ratio(x.TimeRatio), mib(x.Dlexp.PeakMiB),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pad(x.Title),
+			cell(x.Dlexp, x.Unit), cell(x.Peer, x.Unit), x.PeerImpl, ratio(x.TimeRatio), mib(x.Dlexp.PeakMiB),
 			mib(x.Peer.PeakMiB), ratio(x.MemoryRatio))
 		if b := x.Baseline; b != nil {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\t\t\t\n", pad("  same, kernels=off"), cell(*b),
+			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\t\t\t\n", pad("  same, kernels=off"),
+				cell(*b, x.Unit),
 				ratio(safeRatio(b.Median, x.Peer.Median)), mib(b.PeakMiB))
 		}
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "time: median per step (models), or items per second (data, cells);"+
-		" ratio = dlexp / peer, above 1 is slower or bigger")
+	fmt.Fprintln(w, "models: median seconds per step (images/s); data: items/s (median"+
+		" seconds per repeat); cells: median seconds.\nratio = dlexp / peer: above 1 is"+
+		" slower or bigger; peak memory is the child process's maximum resident set")
 	for _, x := range r.Rows {
 		for _, m := range []measurement{x.Dlexp, x.Peer} {
 			if m.Skipped != "" {
@@ -114,8 +117,8 @@ func (r *report) writeTable(w io.Writer) {
 	}
 }
 
-// cell formats a measurement for the table.
-func cell(m measurement) string {
+// cell formats a measurement for the table, in the row's unit.
+func cell(m measurement, unit string) string {
 	switch {
 	case m.Error != "":
 		return "failed"
@@ -123,16 +126,21 @@ func cell(m measurement) string {
 		return "skipped"
 	case m.Median == 0:
 		return "-"
-	case m.Items > 1 || (m.Items == 1 && m.Median < 0.05):
-		return fmt.Sprintf("%s (%.4gs)", perSecond(m.PerSec), m.Median)
+	case unit == "step":
+		return fmt.Sprintf("%.3gs (%s)", m.Median, perSecond(m.PerSec))
+	case unit == "items":
+		return fmt.Sprintf("%s (%.3gs)", perSecond(m.PerSec), m.Median)
 	}
-	return fmt.Sprintf("%.4gs", m.Median)
+	return fmt.Sprintf("%.3gs", m.Median)
 }
 
 // perSecond formats a rate.
 func perSecond(v float64) string {
-	if v >= 1e4 {
+	switch {
+	case v >= 1e4:
 		return fmt.Sprintf("%.0fk/s", v/1e3)
+	case v >= 100:
+		return fmt.Sprintf("%.0f/s", v)
 	}
 	return fmt.Sprintf("%.3g/s", v)
 }

@@ -90,7 +90,7 @@ func runAll(o options, log io.Writer) (*report, error) {
 	}
 	r := newReport(o)
 	for _, c := range cases {
-		row := row{Case: c.Name, Title: c.Title, PeerImpl: c.Peer}
+		row := row{Case: c.Name, Title: c.Title, PeerImpl: c.Peer, Unit: c.unit()}
 		if c.Name == "mnist-read" {
 			images, labels, err := mnistFiles()
 			if err != nil {

@@ -224,3 +224,69 @@ func TestFusedLongBroadcastPeriod(t *testing.T) {
 		t.Errorf("a broadcast with period %d is marked periodic", 70*37)
 	}
 }
+
+// TestPlanFusionReadsSharedOperands checks that Compile turns an expensive expression
+// inlined by two readers into one computed once and read by both, and an expression that
+// another node reads anyway into a leaf, with the same results.
+func TestPlanFusionReadsSharedOperands(t *testing.T) {
+	x := randomArray(851, 6, 70)
+	fn := func(x *Node) []*Node {
+		shared := x
+		for i := range 7 {
+			shared = Mul(AddScalar(shared, float64(i)), x) // 14 operations
+		}
+		cheap := Neg(x)
+		return []*Node{MulScalar(shared, 2), AddScalar(shared, 1), Add(cheap, shared),
+			ReduceSum(cheap, 1)}
+	}
+	want := run(t, goBackend(), fn, x.tensor64())
+	got := run(t, cpuBackend(), fn, x.tensor64())
+	for i := range want {
+		assertClose(t, fmt.Sprint("output ", i), got[i], want[i], 1e-12)
+	}
+
+	// The same graph built directly, to look at the expressions after Compile.
+	b := cpuBackend().Builder("plan").(*Builder)
+	xp, err := b.Parameter("x", x.tensor64().Shape(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := xp
+	for range 7 {
+		if shared, err = b.Add(shared, xp); err != nil {
+			t.Fatal(err)
+		}
+		if shared, err = b.Mul(shared, xp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cheap, _ := b.Neg(xp)
+	first, _ := b.Sub(shared, xp)
+	second, _ := b.Add(shared, cheap)
+	sum, _ := b.ReduceSum(cheap, 1)
+	for _, op := range []backends.Op{first, second} {
+		if f, _ := fusedOf(op); len(f.leaves) != 1 && len(f.leaves) != 2 {
+			t.Fatalf("before Compile: %d leaves", len(f.leaves))
+		}
+	}
+	exec, err := b.Compile([]backends.Op{first, second, sum}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	reads := func(op, operand backends.Op) bool {
+		f, _ := fusedOf(op)
+		for _, l := range f.leaves {
+			if l.op == operand {
+				return true
+			}
+		}
+		return false
+	}
+	if !reads(first, shared) || !reads(second, shared) {
+		t.Error("the shared expression is still inlined by its readers after Compile")
+	}
+	if !reads(second, cheap) {
+		t.Error("the expression ReduceSum reads is recomputed by another reader")
+	}
+}
