@@ -208,6 +208,10 @@ type patchPacker[T float] struct {
 // neighbours in the input).
 func (pp *patchPacker[T]) packA(dst []T, _, i0, rows, p0, depth int) {
 	g := pp.g
+	if g.n == 2 && g.inDil[0] == 1 && g.inDil[1] == 1 {
+		pp.packA2D(dst, i0, rows, p0, depth)
+		return
+	}
 	n, inCh := g.n, g.inCh
 	var start [maxConvSpatial]int
 	for r := range (rows + gemmMR - 1) / gemmMR * gemmMR {
@@ -263,6 +267,47 @@ func (pp *patchPacker[T]) packA(dst []T, _, i0, rows, p0, depth int) {
 			} else {
 				clear(seg)
 			}
+			pos += run
+		}
+	}
+}
+
+// packA2D is packA for two spatial axes without input dilation, the common case.
+func (pp *patchPacker[T]) packA2D(dst []T, i0, rows, p0, depth int) {
+	g := pp.g
+	inCh, x, kPos := g.inCh, pp.x, g.kPos
+	outH, outW := g.outSpat[0], g.outSpat[1]
+	inH, inW := g.inSpatial[0], g.inSpatial[1]
+	rowStride, colStride := g.spatialStride[0], g.spatialStride[1]
+	kw, contiguous := g.lastKernelPositions, g.lastAxisContiguous
+	end := p0 + depth
+	for r := range (rows + gemmMR - 1) / gemmMR * gemmMR {
+		row := dst[r*depth : r*depth+depth]
+		if r >= rows {
+			clear(row)
+			continue
+		}
+		i := i0 + r
+		ox, t := i%outW, i/outW
+		oy, b := t%outH, t/outH
+		y0, x0 := oy*g.strides[0]-g.padLo[0], ox*g.strides[1]-g.padLo[1]
+		base := b * g.batchStride
+		for pos := p0; pos < end; {
+			kIdx, c0 := pos/inCh, pos%inCh
+			run := min(inCh-c0, end-pos)
+			qy, qx := y0+kPos[2*kIdx], x0+kPos[2*kIdx+1]
+			if qy < 0 || qy >= inH || qx < 0 || qx >= inW {
+				clear(row[pos-p0 : pos-p0+run])
+				pos += run
+				continue
+			}
+			if c0 == 0 && run == inCh && contiguous {
+				// Neighbouring kernel positions along the row read neighbouring pixels.
+				more := min(kw-1-kIdx%kw, inW-1-qx, (end-pos-run)/inCh)
+				run += more * inCh
+			}
+			off := base + qy*rowStride + qx*colStride + c0
+			copy(row[pos-p0:pos-p0+run], x[off:off+run])
 			pos += run
 		}
 	}

@@ -2,6 +2,7 @@ package cpubackend
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
@@ -141,4 +142,43 @@ func concatInto[T any](backend *simplego.Backend, dst []T, inputs []*simplego.Bu
 			}
 		}
 	})
+}
+
+// Transpose permutes the axes of x: axis i of the result is axis permutation[i] of x. Float
+// dtypes are copied by a kernel (in tiles when the contiguous axis moves).
+func (b *Builder) Transpose(x backends.Op, permutation ...int) (backends.Op, error) {
+	shape, err := b.OpShape(x)
+	if err != nil || !b.backend.kernelsFor(shape.DType) {
+		return b.Builder.Transpose(x, permutation...)
+	}
+	out, err := shapeinference.TransposeOp(shape, permutation)
+	if err != nil {
+		return nil, fmt.Errorf("cpubackend: Transpose: %w", err)
+	}
+	return addKernel(b.Builder, &transposeOp{shape: out, inDims: shape.Dimensions,
+		perm: slices.Clone(permutation)}, x)
+}
+
+// transposeOp permutes the axes of its input.
+type transposeOp struct {
+	shape  shapes.Shape
+	inDims []int
+	perm   []int
+}
+
+func (o *transposeOp) name() string              { return "Transpose" }
+func (o *transposeOp) outputShape() shapes.Shape { return o.shape }
+
+func (o *transposeOp) execute(backend *simplego.Backend, inputs []*simplego.Buffer,
+	_ []bool) (*simplego.Buffer, error) {
+	out := backend.NewBuffer(o.shape)
+	switch o.shape.DType {
+	case dtypes.Float32:
+		transposeInto(flatOf[float32](backend, out), flatOf[float32](backend, inputs[0]),
+			o.inDims, o.perm)
+	case dtypes.Float64:
+		transposeInto(flatOf[float64](backend, out), flatOf[float64](backend, inputs[0]),
+			o.inDims, o.perm)
+	}
+	return out, nil
 }

@@ -7,21 +7,30 @@
 //
 // # Kernels
 //
-// The hot operations run on this package's own kernels:
+// The hot operations run on this package's own kernels, for float32 and float64 (other
+// dtypes go to SimpleGo's or to the compositions below):
 //
-//   - DotGeneral (float32, float64): a blocked, packed matrix product (GotoBLAS style) with
-//     micro-kernels in Go assembly for AVX2+FMA, chosen at start-up by CPU feature detection,
-//     and a portable Go micro-kernel elsewhere (or with the purego build tag). The operands
-//     are read in place through offset tables, whatever their layout and batch axes. Work is
-//     cut across cores by batch, rows, columns or depth, whichever repeats the least packing.
-//     MicroKernel says which micro-kernel is in use. No cgo is involved.
-//   - ConvGeneral (float32, float64, ungrouped; groups are split and joined): implicit
-//     im2col, the patches being gathered while packing the matrix product's left operand,
-//     so that no patch matrix is built. Nil strides, paddings and dilations, input dilation
-//     (transposed convolutions) and kernel dilation are handled, so the convolution gradients
-//     GoMLX emits run on it too; a kernel reversed by Reverse (the input gradient) is read
-//     backwards in place instead of being copied.
-//   - Reverse, as a strided copy.
+//   - DotGeneral: a blocked, packed matrix product (GotoBLAS style) with micro-kernels in Go
+//     assembly for AVX2+FMA, chosen at start-up by CPU feature detection, and a portable Go
+//     micro-kernel elsewhere (or with the purego build tag). The operands are read in place
+//     through offset tables, whatever their layout and batch axes. Work is cut across cores
+//     by batch, rows, columns or depth, whichever repeats the least packing. MicroKernel says
+//     which micro-kernel is in use. No cgo is involved.
+//   - ConvGeneral (ungrouped; groups are split and joined): implicit im2col, the patches being
+//     gathered while packing the matrix product's left operand, so that no patch matrix is
+//     built. Nil strides, paddings and dilations, input dilation (transposed convolutions)
+//     and kernel dilation are handled, so the convolution gradients GoMLX emits run on it
+//     too; a kernel reversed by Reverse (the input gradient) is read backwards in place.
+//   - Element-wise operations (Add, Sub, Mul, Div, Max, Min, Pow, Neg, Abs, Sign, Sqrt,
+//     Rsqrt, Exp, Log, Tanh, Logistic) and Broadcast/BroadcastInDim are fused: each becomes a
+//     node holding an expression over the non-element-wise nodes it reads, inlining the
+//     expressions of its element-wise operands, and is evaluated chunk by chunk in the L1
+//     cache with AVX loops for the common operations. At Compile, once every reader is known,
+//     an inlined operand that is computed anyway, or that several readers inline and that
+//     costs several operations, is read instead of recomputed. Batch normalisation is
+//     composed through these (its statistics with the reduction kernel).
+//   - ReduceSum/Max/Min, ReduceWindow (max, min and sum pooling), SelectAndScatterMax/Min
+//     (the gradient of max pooling), Transpose (tiled), Slice, Concatenate and Reverse.
 //
 // How the kernels get executed: SimpleGo keeps one executor per operation type in an
 // unexported table. The package reaches three unexported SimpleGo names with go:linkname
@@ -33,7 +42,9 @@
 // would need the graph to be cut into SimpleGo parts and kernel parts and re-built) and over
 // a backend of our own (which would re-implement a hundred operations and the executor):
 // the bridge is a few lines, and kernel nodes are scheduled, freed and parallelised by
-// SimpleGo like its own. The plain "go" backend is unaffected: its builder never makes a
+// SimpleGo like its own. Fusion planning also reads and, for fused nodes only, rewrites the
+// unexported inputs field of SimpleGo's nodes (located by name and type at start-up; without
+// it the planning is skipped). The plain "go" backend is unaffected: its builder never makes a
 // node of the carrier type, no other executor changes, simplego.Capabilities is left alone,
 // and a carrier node without a kernel fails as SimpleGo would fail it. Tests check all of
 // this. If a later GoMLX lacks one of the names the build fails at link time; if the data
@@ -41,8 +52,8 @@
 // composed as below.
 //
 // The configuration "kernels=off" composes every operation from SimpleGo's, as the backend
-// did before it had kernels; it is kept for comparison and testing, and is the path of the
-// dtypes the kernels do not handle.
+// did before it had kernels; it is kept for comparison (bench/cpu -baseline) and testing,
+// and is the path of the dtypes the kernels do not handle.
 //
 // # Composed operations
 //

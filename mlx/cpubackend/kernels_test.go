@@ -279,3 +279,14 @@ func TestSliceAndConcatenateKernelsMatchSimpleGo(t *testing.T) {
 		})
 	}
 }
+
+func TestTransposeKernelMatchesSimpleGo(t *testing.T) {
+	x := randomArray(911, 3, 4, 5, 2, 6)
+	for _, perm := range [][]int{{0, 1, 3, 2, 4}, {4, 3, 2, 1, 0}, {0, 1, 2, 3, 4},
+		{1, 0, 4, 2, 3}} {
+		fn := func(x *Node) *Node { return TransposeAllAxes(x, perm...) }
+		want := run(t, goBackend(), fn, x.tensor32())[0]
+		got := run(t, cpuBackend(), fn, x.tensor32())[0]
+		assertClose(t, fmt.Sprint(perm), got, want, 0)
+	}
+}
