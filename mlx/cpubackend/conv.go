@@ -62,7 +62,8 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 	}
 
 	c.kernels = b.backend.kernelsFor(inShape.DType) && spatialRank >= 1 &&
-		spatialRank <= maxConvSpatial
+		spatialRank <= maxConvSpatial && inShape.Size() > 0 && kShape.Size() > 0 &&
+		outShape.Size() > 0
 	var out backends.Op
 	switch {
 	case channelGroupCount > 1:

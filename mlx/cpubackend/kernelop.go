@@ -149,6 +149,11 @@ func addKernel(b *simplego.Builder, op kernelOp, inputs ...backends.Op) (backend
 // takeOver returns inputs[i] when it is owned and has the dtype and size of shape, so that a
 // kernel can write its result in place; it reports false otherwise. A taken-over input is
 // removed from inputs, as SimpleGo's own executors do, so that it is not freed twice.
+//
+// Ownership is SimpleGo's: an input is owned by the last node to read it, which SimpleGo
+// decides from a count of finished readers that it reads without a lock in parallel mode, so
+// the race detector reports writes to taken-over inputs, as it does for SimpleGo's own
+// in-place operations.
 func takeOver(inputs []*simplego.Buffer, owned []bool, i int, backend *simplego.Backend,
 	shape shapes.Shape) (*simplego.Buffer, bool) {
 	if !owned[i] {
