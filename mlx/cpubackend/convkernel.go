@@ -59,6 +59,9 @@ type convOp[T float] struct {
 
 	kernelRows offsets // offset of each (kernel position, input channel)
 	kernelCols offsets // offset of each output channel
+
+	// direct is set when the micro-kernel reads the input in place (see directConv).
+	direct bool
 }
 
 // convGeometry holds the sizes of a canonical convolution and what the patch packer needs.
@@ -158,6 +161,8 @@ func newConvOp[T float](inShape, kShape shapes.Shape, p convParams, reversed []b
 	rowAxes := append(slices.Clone(axes.KernelSpatial), axes.KernelInputChannels)
 	op.kernelRows = newOffsets(axesOffsets(kDims, rowAxes, reversed))
 	op.kernelCols = newOffsets(axesOffsets(kDims, []int{axes.KernelOutputChannels}, reversed))
+	op.direct = n == 2 && p.inputDilations[0] == 1 && p.inputDilations[1] == 1 &&
+		p.kernelDilations[1] == 1 && g.inCh >= minDirectChannels && g.outSpat[1] >= gemmMR
 	return op, nil
 }
 
@@ -180,14 +185,15 @@ func (o *convOp[T]) execute(backend *simplego.Backend, inputs []*simplego.Buffer
 		c = getScratch[T](g.m * g.outCh)
 		defer putScratch(c)
 	}
-	job := gemmJob[T]{
-		batch: 1, m: g.m, n: g.outCh, k: g.k,
-		a: &patchPacker[T]{x: x, g: g},
-		b: &tableMatrix[T]{data: flatOf[T](backend, inputs[1]), rows: o.kernelRows,
-			cols: o.kernelCols},
-		c: c,
+	kernel := &tableMatrix[T]{data: flatOf[T](backend, inputs[1]), rows: o.kernelRows,
+		cols: o.kernelCols}
+	if o.direct {
+		directConv(x, kernel, c, g)
+	} else {
+		job := gemmJob[T]{batch: 1, m: g.m, n: g.outCh, k: g.k,
+			a: &patchPacker[T]{x: x, g: g}, b: kernel, c: c}
+		job.run()
 	}
-	job.run()
 	if o.outPerm != nil {
 		transposeInto(flatOf[T](backend, out), c, g.canonOutDims, o.outPerm)
 	}
@@ -309,6 +315,118 @@ func (pp *patchPacker[T]) packA2D(dst []T, i0, rows, p0, depth int) {
 			off := base + qy*rowStride + qx*colStride + c0
 			copy(row[pos-p0:pos-p0+run], x[off:off+run])
 			pos += run
+		}
+	}
+}
+
+// minDirectChannels is the fewest input channels for which directConv is used: below, the
+// rows it hands the micro-kernel are too short.
+const minDirectChannels = 8
+
+// directConv computes a two-dimensional convolution (no input dilation, no kernel dilation
+// along the row) without packing the patches: for each run of gemmMR output pixels of one
+// output row and each kernel row, the pixels' patches are gemmMR runs of kw*in input values
+// lying stride*in apart in the canonical input, which the micro-kernel reads in place, the
+// kernel row's part of the packed kernel beside it. Runs that reach into the padding are
+// packed with their zeros first. Output rows are split over the cores; the kernel is packed
+// once.
+func directConv[T float](x []T, kernel *tableMatrix[T], out []T, g *convGeometry) {
+	nr, mk := gemmNR[T](), kernelFor[T]()
+	inCh, outCh := g.inCh, g.outCh
+	kh, kw := g.numKernelPositions/g.lastKernelPositions, g.lastKernelPositions
+	outH, outW := g.outSpat[0], g.outSpat[1]
+	inH, inW := g.inSpatial[0], g.inSpatial[1]
+	rowStride := g.spatialStride[0]
+	seg := kw * inCh // values of one kernel row of a patch
+	panels := (outCh + nr - 1) / nr
+
+	packed := getScratch[T](panels * nr * g.k)
+	defer putScratch(packed)
+	kernel.packB(packed, 0, 0, g.k, 0, outCh)
+
+	parallelRanges(g.batch*outH, 1, func(from, to int) {
+		edge := getScratch[T](kh * gemmMR * seg)
+		tile := getScratch[T](gemmMR * nr)
+		defer putScratch(edge)
+		defer putScratch(tile)
+		a := make([][]T, kh) // the rows of each kernel row, nil when all in the padding
+		lda := make([]int, kh)
+		for row := from; row < to; row++ {
+			b, oy := row/outH, row%outH
+			base := b * g.batchStride
+			for x0 := 0; x0 < outW; x0 += gemmMR {
+				rows := min(gemmMR, outW-x0)
+				qx0 := x0*g.strides[1] - g.padLo[1]
+				qxLast := (x0+rows-1)*g.strides[1] - g.padLo[1] + kw - 1
+				for ky := range kh {
+					qy := oy*g.strides[0] - g.padLo[0] + g.kPos[2*ky*kw]
+					switch {
+					case qy < 0 || qy >= inH:
+						a[ky] = nil
+					case rows == gemmMR && qx0 >= 0 && qxLast < inW:
+						off := base + qy*rowStride + qx0*inCh
+						lda[ky] = g.strides[1] * inCh
+						a[ky] = x[off : off+(gemmMR-1)*lda[ky]+seg]
+					default:
+						buf := edge[ky*gemmMR*seg : (ky+1)*gemmMR*seg]
+						packEdgeRows(buf, x, base+qy*rowStride, x0, rows, seg, g, inW)
+						a[ky], lda[ky] = buf, seg
+					}
+				}
+				for q := range panels {
+					cols := min(nr, outCh-q*nr)
+					c := out[(row*outW+x0)*outCh+q*nr:]
+					ldc := outCh
+					full := rows == gemmMR && cols == nr
+					if !full {
+						c, ldc = tile, nr
+					}
+					acc := false
+					for ky := range kh {
+						if a[ky] == nil {
+							continue
+						}
+						bPanel := packed[q*nr*g.k+ky*seg*nr : q*nr*g.k+(ky+1)*seg*nr]
+						mk(seg, a[ky], bPanel, c, lda[ky], ldc, acc)
+						acc = true
+					}
+					if !acc {
+						// Every kernel row falls in the padding.
+						for r := range gemmMR {
+							clear(c[r*ldc : r*ldc+cols])
+						}
+					}
+					if !full {
+						for r := range rows {
+							dst := out[(row*outW+x0+r)*outCh+q*nr:]
+							copy(dst[:cols], tile[r*nr:r*nr+cols])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// packEdgeRows writes the kernel-row runs of the patches of output pixels x0..x0+rows-1
+// (one output row, input row at offset rowOff) to buf as gemmMR rows of seg values, zero
+// where they fall in the padding; rows past rows are zeros.
+func packEdgeRows[T float](buf, x []T, rowOff, x0, rows, seg int, g *convGeometry, inW int) {
+	inCh := g.inCh
+	for r := range gemmMR {
+		dst := buf[r*seg : (r+1)*seg]
+		if r >= rows {
+			clear(dst)
+			continue
+		}
+		qx := (x0+r)*g.strides[1] - g.padLo[1]
+		for kx := range seg / inCh {
+			d := dst[kx*inCh : (kx+1)*inCh]
+			if q := qx + kx; q < 0 || q >= inW {
+				clear(d)
+			} else {
+				copy(d, x[rowOff+q*inCh:rowOff+(q+1)*inCh])
+			}
 		}
 	}
 }

@@ -46,10 +46,10 @@ type bPacker[T float] interface {
 	packB(dst []T, bi, p0, depth, j0, cols int)
 }
 
-// microKernel computes the gemmMR x nr tile c (row stride ldc) as the product of a packed A
-// panel (gemmMR rows of k values) and a packed B panel (k rows of nr values), added to c
-// when acc, stored over c otherwise.
-type microKernel[T float] func(k int, a, b, c []T, ldc int, acc bool)
+// microKernel computes the gemmMR x nr tile c (row stride ldc) as the product of gemmMR rows
+// of k values of A (lda apart; a packed panel has lda = k) and a packed B panel (k rows of
+// nr values), added to c when acc, stored over c otherwise.
+type microKernel[T float] func(k int, a, b, c []T, lda, ldc int, acc bool)
 
 // Micro-kernels in use, chosen at start-up: assembly where the CPU has it, else Go.
 var (
@@ -70,11 +70,11 @@ func kernelFor[T float]() microKernel[T] {
 }
 
 // microKernelGo is the portable micro-kernel.
-func microKernelGo[T float](k int, a, b, c []T, ldc int, acc bool) {
+func microKernelGo[T float](k int, a, b, c []T, lda, ldc int, acc bool) {
 	nr := gemmNR[T]()
 	var tile [gemmMR * 16]T
 	for i := range gemmMR {
-		ai := a[i*k : i*k+k]
+		ai := a[i*lda : i*lda+k]
 		row := tile[i*nr : i*nr+nr]
 		for p, v := range ai {
 			bp := b[p*nr : p*nr+nr]
@@ -280,11 +280,11 @@ func (g *gemmJob[T]) runTask(ws *gemmWorkspace[T], t *gemmTask[T]) {
 							rows := min(gemmMR, mb-ir)
 							cOff := (ic+ir)*ldc + jc + jr
 							if rows == gemmMR && cols == nr {
-								kernel(kb, aPanel, bPanel, cBatch[cOff:], ldc, acc)
+								kernel(kb, aPanel, bPanel, cBatch[cOff:], kb, ldc, acc)
 								continue
 							}
 							// Edge tile: compute into the workspace tile, then copy.
-							kernel(kb, aPanel, bPanel, ws.tile, nr, false)
+							kernel(kb, aPanel, bPanel, ws.tile, kb, nr, false)
 							for r := range rows {
 								dst := cBatch[cOff+r*ldc : cOff+r*ldc+cols]
 								src := ws.tile[r*nr : r*nr+cols]

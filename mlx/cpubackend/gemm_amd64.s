@@ -2,19 +2,20 @@
 
 #include "textflag.h"
 
-// Micro-kernels of the matrix product for CPUs with AVX2 and FMA: a panel of 6 rows of A
-// (row-major, row stride k) times a panel of B two registers wide (16 float32 or 8 float64
-// per row of depth), accumulated in 12 registers, then added to or stored over the tile of C
-// (row stride ldc elements).
+// Micro-kernels of the matrix product for CPUs with AVX2 and FMA: 6 rows of A (k values each,
+// rows lda elements apart) times a panel of B two registers wide (16 float32 or 8 float64 per
+// row of depth), accumulated in 12 registers, then added to or stored over the tile of C (row
+// stride ldc elements).
 
-// func gemmKernelF32AVX2(k int, a, b, c *float32, ldc int, acc bool)
-TEXT ·gemmKernelF32AVX2(SB), NOSPLIT, $0-41
+// func gemmKernelF32AVX2(k int, a, b, c *float32, lda, ldc int, acc bool)
+TEXT ·gemmKernelF32AVX2(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVBLZX acc+40(FP), R9
+	MOVQ lda+32(FP), R10
+	MOVQ ldc+40(FP), R8
+	MOVBLZX acc+48(FP), R9
 	SHLQ $2, R8
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
@@ -30,7 +31,6 @@ TEXT ·gemmKernelF32AVX2(SB), NOSPLIT, $0-41
 	VXORPS Y15, Y15, Y15
 	TESTQ CX, CX
 	JE gemmKernelF32AVX2_store
-	MOVQ CX, R10
 	SHLQ $2, R10
 	LEAQ (SI)(R10*2), R11
 	ADDQ R10, R11
@@ -115,14 +115,15 @@ gemmKernelF32AVX2_overwrite:
 	VZEROUPPER
 	RET
 
-// func gemmKernelF64AVX2(k int, a, b, c *float64, ldc int, acc bool)
-TEXT ·gemmKernelF64AVX2(SB), NOSPLIT, $0-41
+// func gemmKernelF64AVX2(k int, a, b, c *float64, lda, ldc int, acc bool)
+TEXT ·gemmKernelF64AVX2(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVBLZX acc+40(FP), R9
+	MOVQ lda+32(FP), R10
+	MOVQ ldc+40(FP), R8
+	MOVBLZX acc+48(FP), R9
 	SHLQ $3, R8
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
@@ -138,7 +139,6 @@ TEXT ·gemmKernelF64AVX2(SB), NOSPLIT, $0-41
 	VXORPD Y15, Y15, Y15
 	TESTQ CX, CX
 	JE gemmKernelF64AVX2_store
-	MOVQ CX, R10
 	SHLQ $3, R10
 	LEAQ (SI)(R10*2), R11
 	ADDQ R10, R11

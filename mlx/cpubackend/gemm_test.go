@@ -208,3 +208,34 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// TestMicroKernelsReadRowsApart checks the micro-kernels with rows of A further apart than
+// their length (as the direct convolution hands them), accumulating and storing.
+func TestMicroKernelsReadRowsApart(t *testing.T) {
+	for _, v := range kernelVariants() {
+		v.wrap(func() {
+			const k, lda, ldc = 19, 29, 21
+			a := randomSlice[float32](31, (gemmMR-1)*lda+k)
+			b := randomSlice[float32](32, k*16)
+			c := randomSlice[float32](33, (gemmMR-1)*ldc+16)
+			start := append([]float32(nil), c...)
+			kernelFor[float32]()(k, a, b, c, lda, ldc, true)
+			for i := range gemmMR {
+				for j := range 16 {
+					want := float64(start[i*ldc+j])
+					for p := range k {
+						want += float64(a[i*lda+p]) * float64(b[p*16+j])
+					}
+					if got := float64(c[i*ldc+j]); math.Abs(got-want) > 1e-4 {
+						t.Fatalf("%s: C[%d,%d] = %g, want %g", v.name, i, j, got, want)
+					}
+				}
+				for j := 16; j < ldc && i < gemmMR-1; j++ {
+					if c[i*ldc+j] != start[i*ldc+j] {
+						t.Fatalf("%s: C[%d,%d] outside the tile was written", v.name, i, j)
+					}
+				}
+			}
+		})
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 )
 
@@ -28,6 +30,23 @@ var kernelConvSpecs = []convSpec{
 	{name: "1x3 wide padding", x: []int{2, 4, 11, 3}, k: []int{1, 3, 3, 65},
 		strides: [2]int{1, 2}, pads: [2][2]int{{0, 0}, {3, 2}},
 		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	// Read in place (directConv): 8 or more input channels.
+	{name: "direct same", x: []int{2, 9, 13, 8}, k: []int{3, 3, 8, 17},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "direct strided wide padding", x: []int{2, 11, 20, 9}, k: []int{3, 5, 9, 33},
+		strides: [2]int{2, 2}, pads: [2][2]int{{3, 2}, {2, 3}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "direct row dilation", x: []int{1, 12, 14, 10}, k: []int{3, 3, 10, 3},
+		strides: [2]int{1, 1}, pads: [2][2]int{{2, 2}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{2, 1}},
+	{name: "direct 1x1", x: []int{3, 4, 12, 40}, k: []int{1, 1, 40, 16},
+		strides: [2]int{1, 1}, inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "direct padding rows", x: []int{2, 5, 8, 8}, k: []int{1, 3, 8, 4},
+		strides: [2]int{1, 1}, pads: [2][2]int{{1, 1}, {1, 1}},
+		inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
+	{name: "direct valid", x: []int{2, 8, 15, 12}, k: []int{3, 3, 12, 5},
+		strides: [2]int{1, 1}, inputDilations: [2]int{1, 1}, kernelDilations: [2]int{1, 1}},
 	{name: "both dilations", x: []int{2, 5, 6, 3}, k: []int{2, 3, 3, 4},
 		strides: [2]int{1, 1}, pads: [2][2]int{{2, 1}, {1, 3}},
 		inputDilations: [2]int{2, 3}, kernelDilations: [2]int{2, 1}},
@@ -72,6 +91,12 @@ func TestConvKernelGradientsMatchComposition(t *testing.T) {
 		}},
 		{"dilated", []int{3, 11, 10, 4}, []int{3, 3, 4, 6}, func(x, k *Node) *Node {
 			return Convolve(x, k).PadSame().DilationPerAxis(1, 2).Done()
+		}},
+		{"direct", []int{4, 10, 13, 9}, []int{3, 3, 9, 11}, func(x, k *Node) *Node {
+			return Convolve(x, k).PadSame().Done()
+		}},
+		{"direct strided", []int{2, 12, 14, 16}, []int{3, 3, 16, 8}, func(x, k *Node) *Node {
+			return Convolve(x, k).PadSame().Strides(2).Done()
 		}},
 		{"channels first", []int{3, 5, 9, 8}, []int{7, 5, 3, 3}, func(x, k *Node) *Node {
 			return Convolve(x, k).ChannelsAxis(images.ChannelsFirst).PadSame().Done()
@@ -288,5 +313,73 @@ func TestTransposeKernelMatchesSimpleGo(t *testing.T) {
 		want := run(t, goBackend(), fn, x.tensor32())[0]
 		got := run(t, cpuBackend(), fn, x.tensor32())[0]
 		assertClose(t, fmt.Sprint(perm), got, want, 0)
+	}
+}
+
+// TestConvKernelOtherSpatialRanks covers one and three spatial axes (the generic patch
+// packer), against SimpleGo's own convolution, with their gradients against the composition.
+func TestConvKernelOtherSpatialRanks(t *testing.T) {
+	cases := []struct {
+		name string
+		x, k *array
+		fn   func(x, k *Node) *Node
+	}{
+		{"1D strided", randomArray(921, 2, 11, 3), randomArray(922, 3, 3, 4),
+			func(x, k *Node) *Node {
+				return Convolve(x, k).PadSame().StridePerAxis(2).DilationPerAxis(1).Done()
+			}},
+		{"3D", randomArray(923, 2, 5, 4, 6, 2), randomArray(924, 3, 1, 3, 2, 3),
+			func(x, k *Node) *Node {
+				return Convolve(x, k).PadSame().StridePerAxis(1, 1, 1).
+					DilationPerAxis(1, 1, 1).Done()
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := run(t, goBackend(), tc.fn, tc.x.tensor64(), tc.k.tensor64())[0]
+			got := run(t, cpuBackend(), tc.fn, tc.x.tensor64(), tc.k.tensor64())[0]
+			assertClose(t, "output", got, want, 1e-12)
+			grads := func(x, k *Node) []*Node {
+				return Gradient(weightedSum(tc.fn(x, k)), x, k)
+			}
+			wantG := run(t, composedBackend(), grads, tc.x.tensor64(), tc.k.tensor64())
+			gotG := run(t, cpuBackend(), grads, tc.x.tensor64(), tc.k.tensor64())
+			for i := range wantG {
+				assertClose(t, fmt.Sprint("gradient ", i), gotG[i], wantG[i], 1e-12)
+			}
+		})
+	}
+}
+
+// TestDirectConvolutionIsChosen checks which convolutions read their input in place.
+func TestDirectConvolutionIsChosen(t *testing.T) {
+	axes := backends.ConvolveAxesConfig{InputBatch: 0, InputSpatial: []int{1, 2},
+		InputChannels: 3, KernelSpatial: []int{0, 1}, KernelInputChannels: 2,
+		KernelOutputChannels: 3, OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3}
+	same := convParams{axes: axes, strides: []int{1, 1}, paddings: [][2]int{{1, 1}, {1, 1}},
+		inputDilations: []int{1, 1}, kernelDilations: []int{1, 1}}
+	dilated := same
+	dilated.inputDilations = []int{2, 2}
+	cases := []struct {
+		name   string
+		x      []int
+		p      convParams
+		direct bool
+	}{
+		{"3x3 on 16 channels", []int{4, 12, 12, 16}, same, true},
+		{"3 channels", []int{4, 12, 12, 3}, same, false},
+		{"input dilation", []int{4, 12, 12, 16}, dilated, false},
+		{"narrow output", []int{4, 12, 4, 16}, same, false},
+	}
+	for _, c := range cases {
+		in := shapes.Make(dtypes.Float32, c.x...)
+		k := shapes.Make(dtypes.Float32, 3, 3, c.x[3], 8)
+		op, err := newConvOp[float32](in, k, c.p, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if op.direct != c.direct {
+			t.Errorf("%s: direct = %v, want %v", c.name, op.direct, c.direct)
+		}
 	}
 }

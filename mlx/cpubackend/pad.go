@@ -14,7 +14,8 @@ import (
 // Axes without a PadAxis are left as they are.
 //
 // It is composed of Reshape, Concatenate (with broadcast fill blocks) and Slice.
-func (b *Builder) Pad(x, fillValue backends.Op, axesConfig ...backends.PadAxis) (backends.Op, error) {
+func (b *Builder) Pad(x, fillValue backends.Op, axesConfig ...backends.PadAxis) (backends.Op,
+	error) {
 	c := newComposer(b.Builder, "Pad")
 	xShape, fillShape := c.shape(x), c.shape(fillValue)
 	if c.err != nil {
