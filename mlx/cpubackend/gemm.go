@@ -346,7 +346,7 @@ func parallelRanges(n, minSize int, fn func(from, to int)) {
 		return
 	}
 	parallelFor(parts, func(i int) {
-		from, to := chunk(n, parts, i, 16)
+		from, to := chunk(n, parts, i, 1)
 		if from < to {
 			fn(from, to)
 		}
