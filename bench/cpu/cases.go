@@ -85,9 +85,10 @@ type measurement struct {
 
 // FC-DenseNet architectures of the presets in mlx/fcdensenet, for the peer.
 var fcPresets = map[string]params{
-	"FCDenseNet56":  {FirstFilters: 48, Growth: 12, DownLayers: []int{4, 4, 4, 4, 4}, Bottleneck: 4},
-	"FCDenseNet103": {FirstFilters: 48, Growth: 16, DownLayers: []int{4, 5, 7, 10, 12}, Bottleneck: 15},
-	"Tiny":          {FirstFilters: 8, Growth: 4, DownLayers: []int{2, 2}, Bottleneck: 2},
+	"FCDenseNet56": {FirstFilters: 48, Growth: 12, DownLayers: []int{4, 4, 4, 4, 4}, Bottleneck: 4},
+	"FCDenseNet103": {FirstFilters: 48, Growth: 16, DownLayers: []int{4, 5, 7, 10, 12},
+		Bottleneck: 15},
+	"Tiny": {FirstFilters: 8, Growth: 4, DownLayers: []int{2, 2}, Bottleneck: 2},
 }
 
 // fcParams returns the parameters of an FC-DenseNet case.

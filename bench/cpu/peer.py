@@ -5,8 +5,8 @@ Models mirror mlx/unet and mlx/fcdensenet layer for layer: He-normal weights (fa
 biases, batch normalisation with epsilon 1e-3 and momentum 0.01 (GoMLX's 0.99), Adam with
 learning rate 1e-3, betas 0.9/0.999 and epsilon 1e-7, float32, the shapes and batch given by
 the Go side in --params. They run in whichever of PyTorch's memory formats (channels first or
-last) is faster for the case on this machine. Data cases read the same gzipped IDX files (MNIST) and downscale a
-synthetic frame of the same size (Cityscapes).
+last) is faster for the case on this machine. Data cases read the same gzipped IDX files
+(MNIST) and downscale a synthetic frame of the same size (Cityscapes).
 
 Prints one JSON line: the timed seconds of each repeat, the CPU seconds per repeat, the items
 (images or frames) per repeat, the trainable parameters of a model and the library version.

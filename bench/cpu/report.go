@@ -92,7 +92,8 @@ func (r *report) writeTable(w io.Writer) {
 		pad("case"))
 	for _, x := range r.Rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pad(x.Title),
-			cell(x.Dlexp, x.Unit), cell(x.Peer, x.Unit), x.PeerImpl, ratio(x.TimeRatio), mib(x.Dlexp.PeakMiB),
+			cell(x.Dlexp, x.Unit), cell(x.Peer, x.Unit), x.PeerImpl, ratio(x.TimeRatio),
+			mib(x.Dlexp.PeakMiB),
 			mib(x.Peer.PeakMiB), ratio(x.MemoryRatio))
 		if b := x.Baseline; b != nil {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\t\t\t\n", pad("  same, kernels=off"),
