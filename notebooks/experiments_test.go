@@ -17,8 +17,7 @@ var (
 	experimentSize = flag.String("experiment-size", "smoke",
 		`DLEXP_SIZE for the experiment notebooks: "smoke" (seconds of training), "quick" or "full"`)
 	fakeCityscapes = flag.String("fake-cityscapes", "",
-		"folder to write a small fake Cityscapes tree into (kept) and run cityscapes.ipynb on; "+
-			"the test is skipped when empty")
+		"folder to write the small fake Cityscapes tree into and keep (default: a temporary one)")
 )
 
 // experimentTests says, for each experiment notebook, what it must show on MNIST besides
@@ -80,14 +79,16 @@ func TestCityscapesNotebookSaysHowToGetTheDataAndStopsCleanly(t *testing.T) {
 }
 
 func TestCityscapesNotebookTrainsOnFakeData(t *testing.T) {
-	if *fakeCityscapes == "" {
-		t.Skip("no -fake-cityscapes folder: the training path of cityscapes.ipynb is not run " +
-			"(go test ./notebooks -run FakeData -args -fake-cityscapes=/tmp/fakecs)")
+	if testing.Short() {
+		t.Skip("-short: the training path of cityscapes.ipynb is not run")
 	}
 	requireKernel(t)
-	root, err := filepath.Abs(*fakeCityscapes)
-	if err != nil {
-		t.Fatal(err)
+	root := t.TempDir()
+	if *fakeCityscapes != "" {
+		var err error
+		if root, err = filepath.Abs(*fakeCityscapes); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := writeFakeCityscapes(root); err != nil {
 		t.Fatal(err)
