@@ -195,14 +195,14 @@ def build_torch():
 
 def measure_model(p, args):
     """Times the case in the faster of PyTorch's two memory formats (channels first, the
-    default, or channels last), chosen on two steps of each after warm-up."""
+    default, or channels last), chosen on the fastest of three steps of each after warm-up."""
     torch, nn, UNet, FCDenseNet, init = build_torch()
     torch.set_num_threads(args.threads)
     formats = {"channels first": torch.contiguous_format, "channels last": torch.channels_last}
     best, best_time = None, None
     for name in formats:
         step = model_step(torch, nn, UNet, FCDenseNet, init, p, formats[name])[0]
-        seconds, _ = time_repeats(args.warmup, 2, step)
+        seconds, _ = time_repeats(args.warmup, 3, step)
         if best is None or min(seconds) < best_time:
             best, best_time = name, min(seconds)
     step, params = model_step(torch, nn, UNet, FCDenseNet, init, p, formats[best])
