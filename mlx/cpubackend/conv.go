@@ -11,7 +11,9 @@ import (
 )
 
 // ConvGeneral is a general convolution (any axes layout, strides, paddings, input and kernel
-// dilations, channel or batch groups), composed as im2col plus one matrix product:
+// dilations, channel or batch groups; groups are split, convolved and joined). Float32 and
+// float64 convolutions run on the convolution kernel (see convKernel); other dtypes, and
+// every convolution with kernels=off, are composed as im2col plus one matrix product:
 //
 //  1. input and kernel are transposed to [batch, spatial..., channels] and
 //     [spatial..., in, out];

@@ -16,8 +16,10 @@
 //     through offset tables, whatever their layout and batch axes. Work is cut across cores
 //     by batch, rows, columns or depth, whichever repeats the least packing. MicroKernel says
 //     which micro-kernel is in use. No cgo is involved.
-//   - ConvGeneral (ungrouped; groups are split and joined): implicit im2col, the patches being
-//     gathered while packing the matrix product's left operand, so that no patch matrix is
+//   - ConvGeneral (ungrouped; groups are split and joined): two-dimensional convolutions with
+//     enough input channels are direct, the micro-kernel reading each output pixel's patch
+//     rows where they lie in the input; the others use implicit im2col, the patches being
+//     gathered while packing the matrix product's left operand. No patch matrix is ever
 //     built. Nil strides, paddings and dilations, input dilation (transposed convolutions)
 //     and kernel dilation are handled, so the convolution gradients GoMLX emits run on it
 //     too; a kernel reversed by Reverse (the input gradient) is read backwards in place.
