@@ -160,7 +160,11 @@ func (r *run) train() (*Result, error) {
 	r.logStart(globalStep)
 	r.epochStartTime = time.Now()
 
-	_, err := loop.RunSteps(r.data, remaining)
+	var err error
+	if perr := recoverError(func() { _, err = loop.RunSteps(r.data, remaining) }); perr != nil {
+		// Graph building reports a model that does not fit its data by panicking.
+		err = fmt.Errorf("building or running the training step: %w", perr)
+	}
 	r.result.StepTime = loop.MedianTrainStepDuration()
 	r.fillResult()
 	switch {
