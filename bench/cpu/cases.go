@@ -39,8 +39,9 @@ type params struct {
 	Dropout      float64 `json:"dropout,omitempty"`
 
 	// UNet architecture of the preset, for the peer.
-	Depth        int `json:"depth,omitempty"`
-	BaseChannels int `json:"base_channels,omitempty"`
+	Depth        int  `json:"depth,omitempty"`
+	BaseChannels int  `json:"base_channels,omitempty"`
+	UnitOutput   bool `json:"unit_output,omitempty"` // a sigmoid on the output
 
 	// Data cases.
 	Images    string `json:"images,omitempty"` // MNIST IDX files (gzipped)
@@ -103,7 +104,7 @@ func fcParams(preset, mode string, batch, h, w int) params {
 // unetParams returns the parameters of a UNet denoiser case.
 func unetParams(mode string, batch, size int) params {
 	return params{Model: "unet", Preset: "Denoiser", Mode: mode, Batch: batch, Height: size,
-		Width: size, Channels: 1, Depth: 2, BaseChannels: 16}
+		Width: size, Channels: 1, Depth: 2, BaseChannels: 16, UnitOutput: true}
 }
 
 // unit says how the table shows the case's times: per step for models, per item for

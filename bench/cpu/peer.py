@@ -73,10 +73,12 @@ def build_torch():
 
     class UNet(nn.Module):
         """mlx/unet: encoder blocks and 2x2 max pooling, bottleneck, up-sampling by a 1x1
-        convolution and depth-to-space, skips joined by concatenation, 1x1 output."""
+        convolution and depth-to-space, skips joined by concatenation, 1x1 output (with a
+        sigmoid for the image presets)."""
 
-        def __init__(self, cin, depth, base):
+        def __init__(self, cin, depth, base, unit_output):
             super().__init__()
+            self.unit_output = unit_output
             ch = [base << i for i in range(depth + 1)]
             self.down = nn.ModuleList()
             c = cin
@@ -101,7 +103,8 @@ def build_torch():
             for up, dec in zip(self.up, self.dec):
                 x = F.pixel_shuffle(up(x), 2)
                 x = dec(torch.cat([skips.pop(), x], 1))
-            return self.out(x)
+            x = self.out(x)
+            return torch.sigmoid(x) if self.unit_output else x
 
     class DenseLayer(nn.Sequential):
         """BN, ReLU, 3x3 convolution of growth filters, dropout."""
@@ -216,7 +219,7 @@ def model_step(torch, nn, UNet, FCDenseNet, init, p, memory_format):
     """Returns a function running one step of the case, and the trainable parameters."""
     torch.manual_seed(1)
     if p["model"] == "unet":
-        model = UNet(p["channels"], p["depth"], p["base_channels"])
+        model = UNet(p["channels"], p["depth"], p["base_channels"], p.get("unit_output", False))
     else:
         model = FCDenseNet(p["channels"], p["classes"], p["first_filters"], p["growth"],
                            p["down_layers"], p["bottleneck_layers"], p["dropout"])
