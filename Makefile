@@ -22,6 +22,8 @@ export DLEXP_PYTHON := $(PYTHON)
 
 # What `make run` checks the notebook shows besides having no errors.
 CHECK_denoiser := -gif -chart
+CHECK_identity := -gif -chart
+CHECK_superresolution := -gif -chart
 
 .PHONY: all deps install run test bench reproduce doctor uninstall
 
@@ -36,9 +38,11 @@ install: deps
 run: install
 	@test -f notebooks/$(NOTEBOOK).ipynb || \
 		{ echo "run: notebooks/$(NOTEBOOK).ipynb does not exist"; exit 1; }
+	@case "$(DLEXP_SIZE)" in quick|full|smoke) ;; \
+		*) echo "run: DLEXP_SIZE=$(DLEXP_SIZE): want quick or full"; exit 1;; esac
 	@# A fresh run: the previous run's checkpoints would make training resume at its end.
-	@rm -rf out/$(NOTEBOOK) && mkdir -p out
-	DLEXP_OUT=$(CURDIR)/out $(JUPYTER) nbconvert --to notebook --execute \
+	@rm -rf "out/$(NOTEBOOK)" && mkdir -p out
+	DLEXP_OUT="$(CURDIR)/out" $(JUPYTER) nbconvert --to notebook --execute \
 		--ExecutePreprocessor.kernel_name=dlexp \
 		--ExecutePreprocessor.timeout=$(CELL_TIMEOUT) \
 		--output-dir out --output $(NOTEBOOK).ipynb notebooks/$(NOTEBOOK).ipynb
