@@ -64,13 +64,14 @@ class DlexpKernelTests(jupyter_kernel_test.KernelTests):
     # A special command that fails yields exactly one error output.
     code_generate_error = "%cd /nonexistent-folder"
 
-    # Rich output goes through gonbui, GoNB's display package.
+    # Rich output goes through gonbui, GoNB's display package. gonbui.Sync() waits until GoNB
+    # has sent the output: without it a busy machine can report the cell idle first.
     code_display_data = [
         {"code": 'import "github.com/janpfeifer/gonb/gonbui"\n%%\n'
-                 'gonbui.DisplayHTML("<b>bold</b>")',
+                 'gonbui.DisplayHTML("<b>bold</b>"); gonbui.Sync()',
          "mime": "text/html"},
         {"code": 'import "github.com/janpfeifer/gonb/gonbui"\n%%\n'
-                 'gonbui.DisplayMarkdown("*emphasis*")',
+                 'gonbui.DisplayMarkdown("*emphasis*"); gonbui.Sync()',
          "mime": "text/markdown"},
     ]
 
