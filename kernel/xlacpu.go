@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gomlx/go-xla/pkg/installer"
+
+	"github.com/dlexp/dlexp/mlx/backend/plugins"
 )
 
 // defaultXLATimeout bounds the fetch of the XLA CPU plugin: the version look-up, the download
@@ -38,11 +39,6 @@ type xlaOptions struct {
 // xlaFetcher installs the XLA CPU PJRT plugin into dir, giving up when ctx is done.
 type xlaFetcher func(ctx context.Context, dir string) error
 
-// xlaCPUPluginNames are the file names the zoo's backend choice takes for the XLA CPU plugin.
-var xlaCPUPluginNames = []string{
-	"pjrt_c_api_cpu_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so",
-}
-
 // xlaCPU says in one line whether the XLA CPU plugin is installed and, when asked to and it is
 // not, fetches it with go-xla's installer. It never fails the install: without the plugin,
 // notebooks run on the pure-Go "cpu" backend.
@@ -61,7 +57,7 @@ func xlaCPU(w io.Writer, opt xlaOptions) {
 	if dir != "" {
 		look = append([]string{dir}, folders...)
 	}
-	if f, ok := findXLACPUPlugin(look); ok {
+	if f, ok := plugins.FindCPU("", look); ok {
 		fmt.Fprintf(w, "xla cpu plugin: found at %s\n", tilde(f))
 		return
 	}
@@ -95,7 +91,7 @@ func xlaCPU(w io.Writer, opt xlaOptions) {
 			fetchCause(err, timeout))
 		return
 	}
-	f, ok := findXLACPUPlugin([]string{dir})
+	f, ok := plugins.FindCPU("", []string{dir})
 	if !ok {
 		fmt.Fprintf(w, "xla cpu plugin: cannot be fetched (the installer left no plugin in %s); "+
 			"notebooks keep the cpu backend\n", tilde(dir))
@@ -184,68 +180,7 @@ func firstLine(err error) string {
 }
 
 // xlaSearchFolders lists, in order, the folders where the zoo's backend choice looks for the
-// XLA CPU plugin: PJRT_PLUGIN_LIBRARY_PATH, go-xla's and GoMLX's install folders (the user's,
-// then the system's, each with its nvidia/ subfolder), then LD_LIBRARY_PATH.
+// XLA CPU plugin (plugins.CPUFolders of this machine's environment).
 func xlaSearchFolders() []string {
-	dirs := absList(os.Getenv("PJRT_PLUGIN_LIBRARY_PATH"))
-	var installs []string
-	if h := os.Getenv("HOME"); filepath.IsAbs(h) {
-		installs = append(installs,
-			filepath.Join(h, ".local/lib/go-xla"), filepath.Join(h, ".local/lib/gomlx/pjrt"))
-	}
-	installs = append(installs, "/usr/local/lib/go-xla", "/usr/local/lib/gomlx/pjrt")
-	for _, d := range installs {
-		dirs = append(dirs, d, filepath.Join(d, "nvidia"))
-	}
-	dirs = append(dirs, absList(os.Getenv("LD_LIBRARY_PATH"))...)
-	var out []string
-	for _, d := range dirs {
-		if !slices.Contains(out, d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// absList splits a colon separated list of folders, keeping the absolute ones, cleaned.
-func absList(list string) []string {
-	var out []string
-	for _, p := range filepath.SplitList(list) {
-		if filepath.IsAbs(p) {
-			out = append(out, filepath.Clean(p))
-		}
-	}
-	return out
-}
-
-// findXLACPUPlugin returns the first XLA CPU plugin in dirs: a regular file (links followed)
-// with a known name that starts like an ELF shared object.
-func findXLACPUPlugin(dirs []string) (string, bool) {
-	for _, dir := range dirs {
-		for _, name := range xlaCPUPluginNames {
-			if f := filepath.Join(dir, name); isSharedLib(f) {
-				return f, true
-			}
-		}
-	}
-	return "", false
-}
-
-// isSharedLib reports whether path is a regular file, links followed, starting with the ELF
-// magic number.
-func isSharedLib(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		return false
-	}
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil {
-		return false
-	}
-	return bytes.Equal(magic, []byte("\x7fELF"))
+	return plugins.CPUFolders(os.Getenv)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 
+	"github.com/dlexp/dlexp/mlx/backend/plugins"
 	// The project's CPU backend, the fallback, registered as "cpu".
 	_ "github.com/dlexp/dlexp/mlx/cpubackend"
 	"github.com/dlexp/dlexp/mlx/logs"
@@ -65,7 +66,7 @@ func (c Choice) Name() string {
 	switch {
 	case c.GPU || isCUDAFile(plug):
 		return "xla:cuda"
-	case plug == "cpu" || slices.Contains(cpuPluginNames, filepath.Base(plug)):
+	case plug == "cpu" || slices.Contains(plugins.CPUNames, filepath.Base(plug)):
 		return "xla:cpu"
 	}
 	return c.Config

@@ -1,14 +1,14 @@
 package backend
 
 import (
-	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dlexp/dlexp/mlx/backend/plugins"
 )
 
 // system is the view of the machine the search reads: a root folder that every absolute path is
@@ -64,23 +64,9 @@ func (s system) isDir(p string) bool {
 	return err == nil && info.IsDir()
 }
 
-// isSharedLib reports whether the machine path is a regular file (links followed) that starts
-// like an ELF shared object, so that a dangling link or an empty file is never chosen.
+// isSharedLib reports whether the machine path is a shared object (plugins.IsSharedLibrary).
 func (s system) isSharedLib(p string) bool {
-	f, err := os.Open(s.path(p))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		return false
-	}
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil {
-		return false
-	}
-	return bytes.Equal(magic, []byte("\x7fELF"))
+	return plugins.IsSharedLibrary(s.path(p))
 }
 
 // home returns the user's home folder from $HOME, or "" when unknown.
@@ -92,15 +78,9 @@ func (s system) home() string {
 	return h
 }
 
-// pathList splits a colon separated list of folders, keeping absolute ones only.
+// pathList splits the colon separated list of folders in the variable, keeping absolute ones.
 func (s system) pathList(name string) []string {
-	var out []string
-	for _, p := range strings.Split(s.getenv(name), ":") {
-		if filepath.IsAbs(p) {
-			out = append(out, filepath.Clean(p))
-		}
-	}
-	return out
+	return plugins.PathList(s.getenv(name))
 }
 
 // gpu describes the NVIDIA GPU evidence found on the machine.
@@ -142,19 +122,9 @@ type plugin struct {
 }
 
 // pluginFolders lists, in search order, the folders where PJRT plugins are installed outside
-// Python: PJRT_PLUGIN_LIBRARY_PATH, then GoMLX's install folders (user, then system).
+// Python (plugins.Folders).
 func (s system) pluginFolders() []string {
-	dirs := s.pathList("PJRT_PLUGIN_LIBRARY_PATH")
-	var installs []string
-	if h := s.home(); h != "" {
-		installs = append(installs,
-			filepath.Join(h, ".local/lib/go-xla"), filepath.Join(h, ".local/lib/gomlx/pjrt"))
-	}
-	installs = append(installs, "/usr/local/lib/go-xla", "/usr/local/lib/gomlx/pjrt")
-	for _, d := range installs {
-		dirs = append(dirs, d, filepath.Join(d, "nvidia"))
-	}
-	return dedupe(dirs)
+	return plugins.Folders(s.getenv)
 }
 
 // sitePackages lists, in search order, the Python package folders where JAX plugins may be:
@@ -183,17 +153,12 @@ func (s system) sitePackages() []string {
 	} {
 		dirs = append(dirs, s.glob(pattern)...)
 	}
-	return dedupe(dirs)
+	return plugins.Dedupe(dirs)
 }
 
 // cudaPluginNames are the file names of CUDA PJRT plugins, GoMLX's first.
 var cudaPluginNames = []string{
 	"pjrt_c_api_cuda_plugin.so", "pjrt-plugin-cuda.so", "pjrt_plugin_cuda.so", "xla_cuda_plugin.so",
-}
-
-// cpuPluginNames are the file names of the XLA CPU PJRT plugin.
-var cpuPluginNames = []string{
-	"pjrt_c_api_cpu_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so",
 }
 
 // findCUDAPlugins returns every CUDA plugin found, in search order: plugin folders first, then
@@ -220,15 +185,8 @@ func (s system) findCUDAPlugins() []plugin {
 
 // findCPUPlugin returns the first XLA CPU plugin in the plugin folders or LD_LIBRARY_PATH.
 func (s system) findCPUPlugin() (plugin, bool) {
-	dirs := append(s.pluginFolders(), s.pathList("LD_LIBRARY_PATH")...)
-	for _, dir := range dedupe(dirs) {
-		for _, name := range cpuPluginNames {
-			if f := filepath.Join(dir, name); s.isSharedLib(f) {
-				return plugin{file: f}, true
-			}
-		}
-	}
-	return plugin{}, false
+	f, ok := plugins.FindCPU(s.root, plugins.CPUFolders(s.getenv))
+	return plugin{file: f}, ok
 }
 
 // describeCUDA finds the NVIDIA libraries that go with a CUDA plugin: an "nvidia" folder holding
@@ -284,19 +242,6 @@ func pickCUDA(found []plugin, driver int) plugin {
 		}
 	}
 	return found[0]
-}
-
-// dedupe drops repeated folders, keeping the first.
-func dedupe(dirs []string) []string {
-	seen := make(map[string]bool, len(dirs))
-	out := dirs[:0:0]
-	for _, d := range dirs {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // dedupePlugins drops plugins whose file was already found through another folder.
