@@ -30,6 +30,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
+
+	"github.com/dlexp/dlexp/mlx/sides"
 )
 
 // Context hyperparameters read by New as defaults (those of FC-DenseNet103); the builder's
@@ -160,7 +162,7 @@ func (c *Config) Done() *graph.Node {
 	dims := c.x.Shape().Dimensions
 	batch, height, width := dims[0], dims[1], dims[2]
 	levels := c.Levels()
-	x := padToMultiple(c.x, 1<<levels)
+	x := sides.PadToMultiple(c.x, 1<<levels)
 	paddedH, paddedW := x.Shape().Dimensions[1], x.Shape().Dimensions[2]
 
 	// First convolution.
@@ -301,22 +303,4 @@ func insertZeros(x *graph.Node) *graph.Node {
 	zeros = graph.Zeros(g, shapes.Make(x.DType(), batch, height, 1, width, 2, channels))
 	y = graph.Concatenate([]*graph.Node{y, zeros}, 2) // [b, h, 2, w, 2, c]
 	return graph.Reshape(y, batch, 2*height, 2*width, channels)
-}
-
-// padToMultiple pads the bottom and right of x with zeros so that height and width are
-// multiples of m, by concatenation (Pad has no gradient rule in a forward pass).
-func padToMultiple(x *graph.Node, m int) *graph.Node {
-	dims := x.Shape().Dimensions
-	for _, axis := range []int{1, 2} {
-		extra := (m - dims[axis]%m) % m
-		if extra == 0 {
-			continue
-		}
-		zerosDims := append([]int(nil), dims...)
-		zerosDims[axis] = extra
-		zeros := graph.Zeros(x.Graph(), shapes.Make(x.DType(), zerosDims...))
-		x = graph.Concatenate([]*graph.Node{x, zeros}, axis)
-		dims = x.Shape().Dimensions
-	}
-	return x
 }

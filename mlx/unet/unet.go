@@ -21,11 +21,12 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
+
+	"github.com/dlexp/dlexp/mlx/sides"
 )
 
 // Context hyperparameters read by New as defaults; the builder's methods override them.
@@ -162,7 +163,7 @@ func (c *Config) Done() *graph.Node {
 		c.x.Shape().Dimensions[2]
 	channels := c.Channels()
 
-	x := padToMultiple(c.x, 1<<c.depth)
+	x := sides.PadToMultiple(c.x, 1<<c.depth)
 	paddedH, paddedW := x.Shape().Dimensions[1], x.Shape().Dimensions[2]
 
 	// Encoder: a conv block per level, kept for the skip, then 2x2 max pooling.
@@ -263,23 +264,4 @@ func UpSample(ctx *context.Context, x *graph.Node, channels int) *graph.Node {
 	y = graph.Reshape(y, batch, 2*height, 2*width, channels)
 	y.AssertDims(batch, 2*height, 2*width, channels)
 	return y
-}
-
-// padToMultiple pads the bottom and right of x, shaped [batch, height, width, channels], with
-// zeros so that height and width are multiples of m. It concatenates zeros rather than using
-// Pad, which has no gradient rule in a forward pass.
-func padToMultiple(x *graph.Node, m int) *graph.Node {
-	dims := x.Shape().Dimensions
-	for _, axis := range []int{1, 2} {
-		extra := (m - dims[axis]%m) % m
-		if extra == 0 {
-			continue
-		}
-		zerosDims := append([]int(nil), dims...)
-		zerosDims[axis] = extra
-		zeros := graph.Zeros(x.Graph(), shapes.Make(x.DType(), zerosDims...))
-		x = graph.Concatenate([]*graph.Node{x, zeros}, axis)
-		dims = x.Shape().Dimensions
-	}
-	return x
 }
