@@ -3,6 +3,8 @@
 #   make install   OS packages when missing, then the kernel (tools, ECharts, zoo, kernelspec)
 #   make run       install, then execute notebooks/$(NOTEBOOK).ipynb headless into out/
 #   make test      install, then go vet, go test and the Jupyter kernel test suite
+#   make reproduce every notebook on every dataset present, into out/ with out/index.html
+#   make bench     the CPU backend beside PyTorch and numpy, into out/bench.json
 #
 # Knobs: DLEXP_SIZE=quick|full (length of the experiments, quick by default),
 # NOTEBOOK=denoiser (the notebook `make run` executes), PYTHON (the Python with Jupyter),
