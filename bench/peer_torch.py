@@ -4,154 +4,40 @@ same way, written as the same JSON lines.
 
 Models (mirroring mlx/unet and mlx/fcdensenet):
   unet        MNIST denoiser: residual UNet, depth 2, 16/32/64 channels, batch norm, ReLU,
-              up-sampling by a 1x1 convolution and depth-to-space; Gaussian noise (sigma 0.3)
+              up-sampling by a 1x1 convolution and depth-to-space, sigmoid output; Gaussian noise (sigma 0.3)
               added on the device, clipped to [0, 1]; mean squared error. Batch 256 of 28x28x1.
   fcdensenet  FC-DenseNet103 (Jegou et al. 2017), growth 16, 48 first filters, dropout 0.2,
-              3x3 transposed convolutions of stride 2 up, on 128x256 images of 4 channels
+              zero insertion and a 3x3 convolution up, on 128x256 images of 4 channels
               (color and disparity), batch 4, 19 classes, per-pixel softmax cross-entropy.
 Adam with learning rate 1e-3, float32, channels-last memory, cuDNN autotuning on.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 NOISE_SIGMA = 0.3
 LEARNING_RATE = 1e-3
 
 
-class ConvBlock(nn.Module):
-    """Two 3x3 convolutions with batch norm, a residual path (1x1 when channels change)."""
+# The models are those of the CPU peer (bench/cpu/peer.py), which mirrors mlx/unet and
+# mlx/fcdensenet layer for layer; one definition serves both benchmarks.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu"))
+from peer import build_torch  # noqa: E402
 
-    def __init__(self, cin, c):
-        super().__init__()
-        self.shortcut = nn.Conv2d(cin, c, 1) if cin != c else None
-        self.conv1 = nn.Conv2d(cin, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-
-    def forward(self, x):
-        s = x if self.shortcut is None else self.shortcut(x)
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + s)
+_, _, UNet, FCDenseNet, init = build_torch()
 
 
-class UpSample(nn.Module):
-    """2x up-sampling: a 1x1 convolution to 4c channels, then depth-to-space."""
-
-    def __init__(self, cin, c):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, 4 * c, 1)
-        self.shuffle = nn.PixelShuffle(2)
-
-    def forward(self, x):
-        return self.shuffle(self.conv(x))
-
-
-class UNet(nn.Module):
-    def __init__(self, cin=1, cout=1, depth=2, base=16):
-        super().__init__()
-        ch = [base << i for i in range(depth + 1)]
-        self.down = nn.ModuleList()
-        c = cin
-        for level in range(depth):
-            self.down.append(ConvBlock(c, ch[level]))
-            c = ch[level]
-        self.bottleneck = ConvBlock(c, ch[depth])
-        self.ups = nn.ModuleList()
-        self.up_blocks = nn.ModuleList()
-        for level in reversed(range(depth)):
-            self.ups.append(UpSample(ch[level + 1], ch[level]))
-            self.up_blocks.append(ConvBlock(2 * ch[level], ch[level]))
-        self.output = nn.Conv2d(ch[0], cout, 1)
-
-    def forward(self, x):
-        skips = []
-        for block in self.down:
-            x = block(x)
-            skips.append(x)
-            x = F.max_pool2d(x, 2)
-        x = self.bottleneck(x)
-        for up, block in zip(self.ups, self.up_blocks):
-            x = block(torch.cat([skips.pop(), up(x)], dim=1))
-        return self.output(x)
-
-
-class DenseLayer(nn.Sequential):
-    def __init__(self, cin, growth):
-        super().__init__(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, growth, 3, padding=1),
-                         nn.Dropout(0.2))
-
-
-class DenseBlock(nn.Module):
-    """Layers each seeing all earlier outputs; returns the input and the new features, or the
-    new features only (up path)."""
-
-    def __init__(self, cin, layers, growth, new_only):
-        super().__init__()
-        self.layers = nn.ModuleList(DenseLayer(cin + i * growth, growth) for i in range(layers))
-        self.new_only = new_only
-
-    def forward(self, x):
-        new = []
-        for layer in self.layers:
-            y = layer(x)
-            x = torch.cat([x, y], dim=1)
-            new.append(y)
-        return torch.cat(new, dim=1) if self.new_only else x
-
-
-class TransitionDown(nn.Sequential):
-    def __init__(self, c):
-        super().__init__(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 1), nn.Dropout(0.2),
-                         nn.MaxPool2d(2))
-
-
-class FCDenseNet(nn.Module):
-    def __init__(self, cin=4, classes=19, down=(4, 5, 7, 10, 12), bottleneck=15, growth=16,
-                 first=48):
-        super().__init__()
-        self.first = nn.Conv2d(cin, first, 3, padding=1)
-        c = first
-        self.down_blocks = nn.ModuleList()
-        self.tds = nn.ModuleList()
-        skip_ch = []
-        for n in down:
-            self.down_blocks.append(DenseBlock(c, n, growth, new_only=False))
-            c += n * growth
-            skip_ch.append(c)
-            self.tds.append(TransitionDown(c))
-        self.bottleneck = DenseBlock(c, bottleneck, growth, new_only=True)
-        prev = bottleneck * growth
-        self.tus = nn.ModuleList()
-        self.up_blocks = nn.ModuleList()
-        for i, n in enumerate(reversed(down)):
-            self.tus.append(nn.ConvTranspose2d(prev, prev, 3, stride=2, padding=1,
-                                               output_padding=1))
-            c = skip_ch[-1 - i] + prev
-            last = i == len(down) - 1
-            self.up_blocks.append(DenseBlock(c, n, growth, new_only=not last))
-            prev = n * growth
-        self.output = nn.Conv2d(c + prev, classes, 1)
-
-    def forward(self, x):
-        x = self.first(x)
-        skips = []
-        for block, td in zip(self.down_blocks, self.tds):
-            x = block(x)
-            skips.append(x)
-            x = td(x)
-        x = self.bottleneck(x)
-        for tu, block in zip(self.tus, self.up_blocks):
-            x = block(torch.cat([tu(x), skips.pop()], dim=1))
-        return self.output(x)
+def make_model(name, c, classes):
+    """The denoiser UNet (depth 2, 16/32/64 channels, sigmoid output) or FC-DenseNet103."""
+    if name == "unet":
+        return init(UNet(c, 2, 16, True))
+    return init(FCDenseNet(c, classes, 48, 16, (4, 5, 7, 10, 12), 15, 0.2))
 
 
 def spec(name, tiny):
@@ -166,7 +52,7 @@ def spec(name, tiny):
 def time_model(name, steps, warmup, tiny, device):
     batch, h, w, c, classes = spec(name, tiny)
     torch.manual_seed(0)
-    model = UNet() if name == "unet" else FCDenseNet(cin=c, classes=classes)
+    model = make_model(name, c, classes)
     model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, eps=1e-7)
 
