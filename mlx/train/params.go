@@ -36,19 +36,11 @@ func CountParameters(backend backends.Backend, model Model, dims ...int) (count 
 
 // buildOnly builds model's graph on a [1, dims...] input, turning a panic of graph building
 // into an error.
-func buildOnly(backend backends.Backend, ctx *context.Context, model Model, dims []int) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = e
-				return
-			}
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	g := graph.NewGraph(backend, "count_parameters")
-	defer g.Finalize()
-	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, append([]int{1}, dims...)...))
-	model(ctx, x)
-	return nil
+func buildOnly(backend backends.Backend, ctx *context.Context, model Model, dims []int) error {
+	return recoverError(func() {
+		g := graph.NewGraph(backend, "count_parameters")
+		defer g.Finalize()
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, append([]int{1}, dims...)...))
+		model(ctx, x)
+	})
 }
