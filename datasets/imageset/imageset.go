@@ -129,6 +129,22 @@ func (s *Set) Subset(name string, indices []int) (*Set, error) {
 	return &out, nil
 }
 
+// Take returns the first n images of s (all of them when n <= 0 or n >= N), sharing
+// memory with s.
+func (s *Set) Take(n int) *Set {
+	if n <= 0 || n >= s.N {
+		return s
+	}
+	out := *s
+	out.N = n
+	out.Pixels = s.Pixels[:n*s.ImageSize()]
+	out.Labels = s.Labels[:n]
+	if s.CoarseLabels != nil {
+		out.CoarseLabels = s.CoarseLabels[:n]
+	}
+	return &out
+}
+
 // Split cuts s into two Sets after a fixed shuffle drawn from seed (see
 // transform.Permutation): the first holds n images, the second the rest. The
 // same seed always gives the same split.
